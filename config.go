@@ -1,0 +1,229 @@
+package hatago
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hatago/hatago/bind"
+	"github.com/hatago/hatago/resource"
+)
+
+// Defaults of Config. A zero field takes its default; where a field says so,
+// a negative value turns the limit off.
+const (
+	DefaultBind            = "tcp://0.0.0.0:8080"
+	DefaultMaxSlots        = 16
+	DefaultBacklog         = 1024
+	DefaultSlotIdleTimeout = 30 * time.Second
+	DefaultHeaderTimeout   = 10 * time.Second
+	DefaultReadTimeout     = 60 * time.Second
+	DefaultIdleTimeout     = 20 * time.Second
+	DefaultWriteTimeout    = 60 * time.Second
+	DefaultRequestTimeout  = 60 * time.Second
+	DefaultShutdownTimeout = 30 * time.Second
+	DefaultMaxHeaderBytes  = 64 << 10
+	DefaultMaxBodyBytes    = 32 << 20
+	DefaultRetryAfter      = 1 * time.Second
+)
+
+// Config configures a Server. The zero value serves on DefaultBind with the
+// defaults above. Fields map to the flags and environment variables of
+// Config.Flags and Config.Env, named in each field's comment.
+type Config struct {
+	// Binds lists where to listen, as URLs: tcp://HOST:PORT,
+	// unix:///path.sock, ssl://HOST:PORT?cert=FILE&key=FILE, fd://N (see
+	// package bind). Default DefaultBind. Flag -b (repeatable),
+	// HATAGO_BIND (comma-separated).
+	Binds []string
+
+	// MinSlots and MaxSlots bound the slots: the units of admitted
+	// concurrency, Puma's threads. MinSlots are opened at start and kept;
+	// more open on demand up to MaxSlots and close after SlotIdleTimeout
+	// idle. Defaults 0 and DefaultMaxSlots. Flag -t MIN:MAX (or -t MAX),
+	// HATAGO_THREADS.
+	MinSlots, MaxSlots int
+	// Backlog bounds the requests waiting for a slot when all are busy;
+	// past it requests get 503 with Retry-After. Negative: no waiting at
+	// all. Default DefaultBacklog. Flag --backlog, HATAGO_BACKLOG.
+	Backlog int
+	// SlotIdleTimeout is how long a slot above MinSlots stays idle before
+	// it closes. Negative: never. Default DefaultSlotIdleTimeout.
+	// Flag --slot-idle-timeout, HATAGO_SLOT_IDLE_TIMEOUT.
+	SlotIdleTimeout time.Duration
+
+	// HeaderTimeout bounds reading a request's headers (the first data
+	// of a connection included): a client that never finishes them is cut
+	// off. Default DefaultHeaderTimeout. Flag --header-timeout.
+	HeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included. Negative:
+	// none. Default DefaultReadTimeout. Flag --read-timeout.
+	ReadTimeout time.Duration
+	// IdleTimeout bounds the wait for the next request on a keep-alive
+	// connection (Puma's persistent_timeout). Default DefaultIdleTimeout.
+	// Flag --idle-timeout.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds writing a response, from its first byte (or from
+	// the handler's return, for a handler that writes nothing). Negative:
+	// none. Default DefaultWriteTimeout. Flag --write-timeout.
+	WriteTimeout time.Duration
+	// RequestTimeout is the hard limit on a request, from its arrival
+	// (queue time included). When it passes, the request's context is
+	// cancelled with cause ErrRequestTimeout and, if the handler has not
+	// started its response, the client is answered at once (503 through
+	// ErrorHandler) and the connection closed. The slot stays busy until
+	// the handler returns. Negative: none. Default DefaultRequestTimeout.
+	// Flag --request-timeout, HATAGO_REQUEST_TIMEOUT.
+	RequestTimeout time.Duration
+	// MaxHeaderBytes bounds the request line and headers; past it the
+	// client gets 431. Default DefaultMaxHeaderBytes. Flag
+	// --max-header-bytes.
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds a request body; past it the client gets 413
+	// (at once when Content-Length says so, or when the handler's read
+	// crosses the bound). Negative: none. Default DefaultMaxBodyBytes.
+	// Flag --max-body-bytes, HATAGO_MAX_BODY_BYTES.
+	MaxBodyBytes int64
+	// ShutdownTimeout bounds a graceful stop started by a signal or the
+	// control server: past it, remaining requests are cut off. Default
+	// DefaultShutdownTimeout. Flag --shutdown-timeout,
+	// HATAGO_SHUTDOWN_TIMEOUT.
+	ShutdownTimeout time.Duration
+	// RetryAfter is the delay sent in Retry-After with a 503 for a full
+	// backlog, rounded up to whole seconds. Default DefaultRetryAfter.
+	RetryAfter time.Duration
+
+	// ControlURL, if set, starts the control server there
+	// (tcp://HOST:PORT or unix:///path.sock; see package control). Flag
+	// --control-url, HATAGO_CONTROL_URL.
+	ControlURL string
+	// ControlToken is the control server's token; when empty a random one
+	// is made and logged at start. Flag --control-token,
+	// HATAGO_CONTROL_TOKEN.
+	ControlToken string
+
+	// Resources are opened for every slot when it starts and closed when
+	// it stops; handlers reach them with resource.Key.From.
+	Resources []resource.Decl
+
+	// Logger receives the server's own log lines (start, stop, panics,
+	// errors). Default slog.Default().
+	Logger *slog.Logger
+	// AccessLog, if true, logs every request at Info level through Logger,
+	// with its slot and queue time. Flag --access-log, HATAGO_ACCESS_LOG.
+	AccessLog bool
+	// ErrorHandler answers the failures that happen outside a handler's
+	// own response: a full backlog, a stop, a slot whose resources failed
+	// to open, a request timeout, a body too large, and a panic before the
+	// handler wrote anything. err is one of ErrBacklogFull,
+	// ErrShuttingDown, ErrRequestTimeout, ErrBodyTooLarge, a *PanicError,
+	// or an error opening a slot; ErrorStatus maps it to a status. It must
+	// not keep w or r. Default DefaultErrorHandler. Puma calls this the
+	// lowlevel_error_handler.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// ConfigError reports an invalid Config field.
+type ConfigError struct {
+	Field  string // the Config field, e.g. "MaxSlots"
+	Flag   string // its flag, e.g. "-t", or ""
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Flag != "" {
+		return fmt.Sprintf("hatago: config: %s (%s): %s", e.Field, e.Flag, e.Reason)
+	}
+	return fmt.Sprintf("hatago: config: %s: %s", e.Field, e.Reason)
+}
+
+func configErr(field, flag, format string, args ...any) error {
+	return &ConfigError{Field: field, Flag: flag, Reason: fmt.Sprintf(format, args...)}
+}
+
+// withDefaults returns c with defaults filled in and checks it. Errors are
+// *ConfigError values naming the field.
+func (c Config) withDefaults() (Config, []bind.Bind, error) {
+	if len(c.Binds) == 0 {
+		c.Binds = []string{DefaultBind}
+	}
+	binds := make([]bind.Bind, 0, len(c.Binds))
+	for _, u := range c.Binds {
+		b, err := bind.Parse(u)
+		if err != nil {
+			return c, nil, configErr("Binds", "-b", "%v", err)
+		}
+		binds = append(binds, b)
+	}
+	if c.MaxSlots == 0 {
+		c.MaxSlots = max(DefaultMaxSlots, c.MinSlots)
+	}
+	switch {
+	case c.MaxSlots < 1:
+		return c, nil, configErr("MaxSlots", "-t", "must be at least 1, got %d", c.MaxSlots)
+	case c.MinSlots < 0:
+		return c, nil, configErr("MinSlots", "-t", "must not be negative, got %d", c.MinSlots)
+	case c.MinSlots > c.MaxSlots:
+		return c, nil, configErr("MinSlots", "-t", "must not exceed MaxSlots (%d), got %d", c.MaxSlots, c.MinSlots)
+	}
+	switch {
+	case c.Backlog == 0:
+		c.Backlog = DefaultBacklog
+	case c.Backlog < 0:
+		c.Backlog = 0
+	}
+	durations := []struct {
+		field, flag string
+		v           *time.Duration
+		def         time.Duration
+		canDisable  bool
+	}{
+		{"SlotIdleTimeout", "--slot-idle-timeout", &c.SlotIdleTimeout, DefaultSlotIdleTimeout, true},
+		{"HeaderTimeout", "--header-timeout", &c.HeaderTimeout, DefaultHeaderTimeout, false},
+		{"ReadTimeout", "--read-timeout", &c.ReadTimeout, DefaultReadTimeout, true},
+		{"IdleTimeout", "--idle-timeout", &c.IdleTimeout, DefaultIdleTimeout, false},
+		{"WriteTimeout", "--write-timeout", &c.WriteTimeout, DefaultWriteTimeout, true},
+		{"RequestTimeout", "--request-timeout", &c.RequestTimeout, DefaultRequestTimeout, true},
+		{"ShutdownTimeout", "--shutdown-timeout", &c.ShutdownTimeout, DefaultShutdownTimeout, false},
+		{"RetryAfter", "", &c.RetryAfter, DefaultRetryAfter, false},
+	}
+	for _, d := range durations {
+		switch {
+		case *d.v == 0:
+			*d.v = d.def
+		case *d.v < 0 && !d.canDisable:
+			return c, nil, configErr(d.field, d.flag, "must be positive, got %v", *d.v)
+		case *d.v < 0:
+			*d.v = 0 // off
+		}
+	}
+	switch {
+	case c.MaxHeaderBytes == 0:
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	case c.MaxHeaderBytes < 0:
+		return c, nil, configErr("MaxHeaderBytes", "--max-header-bytes", "must be positive, got %d", c.MaxHeaderBytes)
+	}
+	switch {
+	case c.MaxBodyBytes == 0:
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	case c.MaxBodyBytes < 0:
+		c.MaxBodyBytes = 0 // off
+	}
+	if c.ControlURL != "" && !strings.HasPrefix(c.ControlURL, "tcp://") && !strings.HasPrefix(c.ControlURL, "unix://") {
+		return c, nil, configErr("ControlURL", "--control-url", "want tcp://HOST:PORT or unix:///PATH, got %q", c.ControlURL)
+	}
+	for i, r := range c.Resources {
+		if r == nil {
+			return c, nil, configErr("Resources", "", "entry %d is nil", i)
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.ErrorHandler == nil {
+		c.ErrorHandler = DefaultErrorHandler
+	}
+	return c, binds, nil
+}

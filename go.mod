@@ -1,0 +1,3 @@
+module github.com/hatago/hatago
+
+go 1.25

@@ -1,0 +1,64 @@
+package hatago
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// nopWriter is the cheapest http.ResponseWriter, so the benchmarks below
+// measure the server's own work around a handler.
+type nopWriter struct{ h http.Header }
+
+func (w *nopWriter) Header() http.Header         { return w.h }
+func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *nopWriter) WriteHeader(int)             {}
+
+// SetWriteDeadline is there because net/http's own writer has it.
+func (w *nopWriter) SetWriteDeadline(time.Time) error { return nil }
+
+var hello = []byte("Hello, World!")
+
+func plaintext(w http.ResponseWriter, _ *http.Request) {
+	w.Header()["Content-Type"] = []string{"text/plain"}
+	w.Write(hello)
+}
+
+// BenchmarkServe is Hatago's whole per-request path around a plaintext
+// handler, without the network: admission, context, response wrapper,
+// panic guard, stats. Compare with BenchmarkBareHandler.
+func BenchmarkServe(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"defaults", Config{}},
+		{"no-request-timeout", Config{RequestTimeout: -1}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			tc.cfg.Logger = slog.New(slog.DiscardHandler)
+			s, err := New(http.HandlerFunc(plaintext), tc.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := httptest.NewRequest("GET", "/", nil)
+			w := &nopWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				s.serve(w, r)
+			}
+		})
+	}
+}
+
+// BenchmarkBareHandler is the plaintext handler alone.
+func BenchmarkBareHandler(b *testing.B) {
+	r := httptest.NewRequest("GET", "/", nil)
+	w := &nopWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		plaintext(w, r)
+	}
+}

@@ -1,0 +1,597 @@
+package hatago
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hatago/hatago/bind"
+	"github.com/hatago/hatago/control"
+	"github.com/hatago/hatago/pool"
+	"github.com/hatago/hatago/resource"
+)
+
+// Server serves one http.Handler through a bounded pool of slots, with the
+// timeouts, limits, stats and control plane of Config. Make one with New,
+// then Start it and Shutdown (or Close) it; Run does all three. A Server's
+// methods are safe for concurrent use.
+type Server struct {
+	cfg     Config
+	binds   []bind.Bind
+	handler http.Handler
+	pool    *pool.Pool
+	http    *http.Server
+	control *control.Server // nil without ControlURL
+	log     *slog.Logger
+
+	retryAfter string
+	base       context.Context // parent of every request context
+	cancelBase context.CancelCauseFunc
+	haltCtx    context.Context // cancelled by Close: cuts a graceful stop short
+	halt       context.CancelFunc
+	serving    sync.WaitGroup // Serve loops and the reaper
+	reaperStop chan struct{}
+	stopOnce   sync.Once
+	done       chan struct{} // closed when a stop has finished
+	stopErr    error         // set before done is closed
+
+	panics   atomic.Uint64
+	timedOut atomic.Uint64
+
+	mu        sync.Mutex // guards the fields below
+	started   bool
+	startedAt time.Time
+	listeners []net.Listener
+	slots     []*slotState // by slot index; nil for slots not running
+}
+
+// slotState is what the server hangs on each slot: its resources and the
+// reusable wrappers of the request it serves.
+type slotState struct {
+	res  *resource.Set
+	rw   responseWriter
+	body limitedBody
+}
+
+var _ control.Target = (*Server)(nil)
+
+// New checks cfg and returns a Server for h. It does no I/O. An invalid
+// field gives a *ConfigError naming it.
+func New(h http.Handler, cfg Config) (*Server, error) {
+	if h == nil {
+		return nil, &ConfigError{Field: "handler", Reason: "is nil"}
+	}
+	cfg, binds, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:        cfg,
+		binds:      binds,
+		handler:    h,
+		log:        cfg.Logger,
+		retryAfter: strconv.Itoa(int((cfg.RetryAfter + time.Second - 1) / time.Second)),
+		reaperStop: make(chan struct{}),
+		done:       make(chan struct{}),
+		slots:      make([]*slotState, cfg.MaxSlots),
+	}
+	s.base, s.cancelBase = context.WithCancelCause(context.Background())
+	s.haltCtx, s.halt = context.WithCancel(context.Background())
+	s.pool = pool.New(pool.Config{
+		Min:         cfg.MinSlots,
+		Max:         cfg.MaxSlots,
+		Backlog:     cfg.Backlog,
+		IdleTimeout: cfg.SlotIdleTimeout,
+		OnStart:     s.openSlot,
+		OnStop:      s.closeSlot,
+	})
+	s.http = &http.Server{
+		Handler:           http.HandlerFunc(s.serve),
+		ReadHeaderTimeout: cfg.HeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return s.base },
+	}
+	if cfg.RequestTimeout > 0 {
+		// The reaper answers timed-out HTTP/1 requests on their connection.
+		s.http.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		}
+	}
+	if cfg.ControlURL != "" {
+		s.control, err = control.New(control.Config{URL: cfg.ControlURL, Token: cfg.ControlToken, Target: s, Logger: cfg.Logger})
+		if err != nil {
+			return nil, configErr("ControlURL", "--control-url", "%v", err)
+		}
+	}
+	return s, nil
+}
+
+// openSlot is the pool's OnStart: it opens the slot's resources.
+func (s *Server) openSlot(ctx context.Context, slot *pool.Slot) error {
+	st := &slotState{rw: responseWriter{writeTimeout: s.cfg.WriteTimeout}}
+	if len(s.cfg.Resources) > 0 {
+		set, err := resource.Open(ctx, slot.Index(), s.cfg.Resources)
+		if err != nil {
+			s.log.Error("hatago: slot failed to open its resources", "slot", slot.Index(), "err", err)
+			return err
+		}
+		st.res = set
+	}
+	slot.Data = st
+	s.mu.Lock()
+	s.slots[slot.Index()] = st
+	s.mu.Unlock()
+	return nil
+}
+
+// closeSlot is the pool's OnStop: it closes the slot's resources.
+func (s *Server) closeSlot(slot *pool.Slot) {
+	st := slot.Data.(*slotState)
+	s.mu.Lock()
+	if s.slots[slot.Index()] == st {
+		s.slots[slot.Index()] = nil
+	}
+	s.mu.Unlock()
+	if st.res != nil {
+		if err := st.res.Close(); err != nil {
+			s.log.Error("hatago: closing a slot's resources", "slot", slot.Index(), "err", err)
+		}
+	}
+}
+
+// Start opens the MinSlots slots, listens on every bind (using sockets
+// inherited from systemd socket activation where they match), starts the
+// control server, and serves in the background. It returns at once with the
+// first error, having undone what it did. Start may be called once.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errors.New("hatago: Start called twice")
+	}
+	s.started = true
+	s.mu.Unlock()
+
+	if err := s.pool.Start(ctx); err != nil {
+		return fmt.Errorf("hatago: start slots: %w", err)
+	}
+	inherited, err := bind.Systemd(os.Getenv, true)
+	if err != nil {
+		s.closePool()
+		return fmt.Errorf("hatago: systemd sockets: %w", err)
+	}
+	binds := s.binds
+	if len(inherited) > 0 && len(s.cfg.Binds) == 1 && s.cfg.Binds[0] == DefaultBind {
+		binds = nil // socket-activated with no binds of our own: serve what systemd gave
+	}
+	ls, err := bind.ListenAll(ctx, binds, inherited)
+	if err != nil {
+		closeInherited(inherited, nil)
+		s.closePool()
+		return fmt.Errorf("hatago: listen: %w", err)
+	}
+	if binds == nil {
+		for _, in := range inherited {
+			ls = append(ls, in.Listener)
+		}
+	} else {
+		closeInherited(inherited, ls)
+	}
+	if s.control != nil {
+		if err := s.control.Start(ctx); err != nil {
+			for _, l := range ls {
+				l.Close()
+			}
+			s.closePool()
+			return fmt.Errorf("hatago: control server: %w", err)
+		}
+	}
+
+	s.mu.Lock()
+	s.listeners = ls
+	s.startedAt = time.Now().UTC()
+	s.mu.Unlock()
+	for _, l := range ls {
+		s.serving.Add(1)
+		go func() {
+			defer s.serving.Done()
+			if err := s.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("hatago: serve stopped", "addr", l.Addr().String(), "err", err)
+			}
+		}()
+	}
+	if s.cfg.RequestTimeout > 0 {
+		s.serving.Add(1)
+		go s.reap()
+	}
+	attrs := []any{"slots", fmt.Sprintf("%d:%d", s.cfg.MinSlots, s.cfg.MaxSlots), "backlog", s.cfg.Backlog, "pid", os.Getpid()}
+	for _, l := range ls {
+		attrs = append(attrs, "listen", listenerURL(l))
+	}
+	if s.control != nil {
+		attrs = append(attrs, "control", s.control.URL())
+	}
+	s.log.Info("hatago: serving", attrs...)
+	return nil
+}
+
+func listenerURL(l net.Listener) string {
+	a := l.Addr()
+	if a.Network() == "unix" {
+		return "unix://" + a.String()
+	}
+	return "tcp://" + a.String()
+}
+
+// closeInherited closes the systemd sockets that no bind took.
+func closeInherited(inherited []bind.Inherited, taken []net.Listener) {
+	for _, in := range inherited {
+		used := false
+		for _, l := range taken {
+			used = used || l == in.Listener
+		}
+		if !used {
+			in.Listener.Close()
+		}
+	}
+}
+
+func (s *Server) closePool() {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	_ = s.pool.Close(ctx)
+}
+
+// Addrs returns the addresses the server listens on, in the order of
+// Config.Binds; empty before Start.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	addrs := make([]net.Addr, len(s.listeners))
+	for i, l := range s.listeners {
+		addrs[i] = l.Addr()
+	}
+	return addrs
+}
+
+// ControlURL returns the control server's URL (with the real port when
+// ControlURL asked for port 0), or "" without a control server.
+func (s *Server) ControlURL() string {
+	if s.control == nil {
+		return ""
+	}
+	return s.control.URL()
+}
+
+// ControlToken returns the control server's token: Config.ControlToken or
+// the one made at New.
+func (s *Server) ControlToken() string {
+	if s.control == nil {
+		return ""
+	}
+	return s.control.Token()
+}
+
+// Done returns a channel closed when the server has stopped, whoever
+// stopped it: Shutdown, Close, or the control server.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Shutdown stops the server gracefully: it stops accepting (new
+// connections are refused), closes idle connections, lets admitted requests
+// finish, including those waiting in the backlog, and then closes the slots
+// and their resources. If ctx ends first, requests still waiting are
+// answered 503, running ones have their context cancelled, and every
+// connection is closed; Shutdown then returns an error saying how many
+// requests did not finish. Shutdown is idempotent: later calls wait for the
+// first (or for their own ctx) and return its result.
+func (s *Server) Shutdown(ctx context.Context) error {
+	first := false
+	s.stopOnce.Do(func() {
+		first = true
+		s.stopErr = s.stop(ctx)
+		close(s.done)
+	})
+	if first {
+		return s.stopErr
+	}
+	select {
+	case <-s.done:
+		return s.stopErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops the server at once: connections are closed and request
+// contexts cancelled without waiting. It cuts short a Shutdown under way.
+func (s *Server) Close() error {
+	s.halt()
+	return s.Shutdown(context.Background())
+}
+
+// Stop begins a graceful stop bounded by Config.ShutdownTimeout and
+// returns at once; Done tells when it is over. The control server's stop
+// command calls it.
+func (s *Server) Stop() {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+	}()
+}
+
+// Halt begins an immediate stop, as Close, and returns at once; Done tells
+// when it is over. The control server's halt command calls it.
+func (s *Server) Halt() {
+	s.halt()
+	go func() { _ = s.Shutdown(context.Background()) }()
+}
+
+// forceGrace is how long, past a stop's deadline, waiting requests get to
+// send their 503 and cancelled handlers get to return before their
+// connections are cut.
+const forceGrace = 500 * time.Millisecond
+
+func (s *Server) stop(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.haltCtx, cancel)()
+
+	ps := s.pool.Stats()
+	s.log.Info("hatago: stopping", "busy", ps.Busy, "backlog", ps.Backlog)
+
+	var errs []error
+	if err := s.http.Shutdown(ctx); err != nil {
+		ps := s.pool.Stats()
+		errs = append(errs, fmt.Errorf("hatago: stop: deadline passed with %d requests running and %d waiting: %w", ps.Busy, ps.Backlog, err))
+		// Out of time: answer the backlog, cancel the handlers, and give
+		// both a moment before cutting every connection.
+		wait := forceGrace
+		if s.haltCtx.Err() != nil {
+			wait = 0 // halted: no grace
+		}
+		grace, cancelGrace := context.WithTimeout(context.Background(), wait)
+		_ = s.pool.Close(ctx) // wakes the backlog first: each waiter answers 503
+		s.cancelBase(ErrShuttingDown)
+		_ = s.http.Shutdown(grace) // lets those answers go out, and cancelled handlers return
+		cancelGrace()
+		s.http.Close()
+	}
+	close(s.reaperStop)
+	s.serving.Wait()
+	s.cancelBase(ErrShuttingDown)
+	// Closes the idle slots' resources; busy ones close when released.
+	already, cancelNow := context.WithCancel(context.Background())
+	cancelNow()
+	if err := s.pool.Close(already); err != nil && len(errs) == 0 {
+		errs = append(errs, fmt.Errorf("hatago: stop: %w", err))
+	}
+	if s.control != nil {
+		cctx, ccancel := context.WithTimeout(context.Background(), time.Second)
+		if err := s.control.Shutdown(cctx); err != nil {
+			errs = append(errs, fmt.Errorf("hatago: control server: %w", err))
+		}
+		ccancel()
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		s.log.Warn("hatago: stopped before every request finished", "err", err)
+	} else {
+		s.log.Info("hatago: stopped")
+	}
+	return err
+}
+
+// serve is the http.Handler that net/http runs: it admits the request onto
+// a slot and runs the user's handler there.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.MaxBodyBytes > 0 && r.ContentLength > s.cfg.MaxBodyBytes {
+		w.Header().Set("Connection", "close")
+		s.cfg.ErrorHandler(w, r, ErrBodyTooLarge)
+		return
+	}
+	slot, err := s.pool.Acquire(r.Context())
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return // the client left while waiting: nobody to answer
+		}
+		switch {
+		case errors.Is(err, ErrBacklogFull):
+			w.Header().Set("Retry-After", s.retryAfter)
+		case errors.Is(err, ErrShuttingDown):
+			w.Header().Set("Connection", "close")
+		}
+		s.cfg.ErrorHandler(w, r, err)
+		return
+	}
+	st := slot.Data.(*slotState)
+
+	parent := r.Context()
+	var cancel context.CancelCauseFunc
+	var deadline time.Duration
+	if s.cfg.RequestTimeout > 0 {
+		parent, cancel = context.WithCancelCause(parent)
+		deadline = slot.Arrived() + s.cfg.RequestTimeout
+	}
+	rc := &requestContext{Context: parent, info: requestInfo{slot: slot.Index(), queued: slot.Queued()}, res: st.res}
+	req := r.WithContext(rc)
+	rw := &st.rw
+	rw.begin(w, r, deadline, cancel)
+	if s.cfg.MaxBodyBytes > 0 && r.Body != nil && r.Body != http.NoBody {
+		st.body.reset(r.Body, s.cfg.MaxBodyBytes, rw)
+		req.Body = &st.body
+	}
+
+	panicked, stack := s.invoke(rw, req)
+
+	status, written, timedOut, answered := rw.end()
+	if cancel != nil {
+		cancel(context.Canceled)
+	}
+	abort := false
+	switch {
+	case panicked != nil && panicked != http.ErrAbortHandler:
+		s.panics.Add(1)
+		s.log.Error("hatago: handler panic", "method", r.Method, "path", r.URL.Path, "slot", slot.Index(),
+			"panic", fmt.Sprint(panicked), "stack", string(stack))
+		if answered {
+			abort = true
+		} else {
+			w.Header().Set("Connection", "close")
+			s.cfg.ErrorHandler(w, r, &PanicError{Value: panicked, Stack: stack})
+			status = http.StatusInternalServerError
+		}
+	case panicked != nil:
+		abort = true
+	case timedOut && !answered:
+		w.Header().Set("Connection", "close")
+		s.cfg.ErrorHandler(w, r, ErrRequestTimeout)
+		status = ErrorStatus(ErrRequestTimeout)
+	case timedOut:
+		abort = true // the response was begun and cannot be completed
+	case status == 0 && rw.bodyTooLarge:
+		w.Header().Set("Connection", "close")
+		s.cfg.ErrorHandler(w, r, ErrBodyTooLarge)
+		status = http.StatusRequestEntityTooLarge
+	case status == 0:
+		status = http.StatusOK
+	}
+	if s.cfg.AccessLog {
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.Int64("bytes", written),
+			slog.Duration("duration", s.pool.Clock()-slot.Arrived()),
+			slog.Duration("queue", slot.Queued()),
+			slog.Int("slot", slot.Index()),
+			slog.String("remote", r.RemoteAddr))
+	}
+	s.pool.Release(slot)
+	if abort {
+		// Tell net/http to drop the connection (HTTP/1) or reset the
+		// stream (HTTP/2), without a log line: the client must not take a
+		// cut-off response for a whole one.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// invoke runs the handler, recovering a panic with its stack.
+func (s *Server) invoke(w http.ResponseWriter, r *http.Request) (panicked any, stack []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicked = v
+			if v != http.ErrAbortHandler {
+				stack = debug.Stack()
+			}
+		}
+	}()
+	s.handler.ServeHTTP(w, r)
+	return nil, nil
+}
+
+// reap ends requests that ran past RequestTimeout. It looks twenty times
+// per timeout, at most every second and at least every 5ms.
+func (s *Server) reap() {
+	defer s.serving.Done()
+	every := min(max(s.cfg.RequestTimeout/20, 5*time.Millisecond), time.Second)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var slots []*slotState
+	for {
+		select {
+		case <-s.reaperStop:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		slots = append(slots[:0], s.slots...)
+		s.mu.Unlock()
+		now := s.pool.Clock()
+		for _, st := range slots {
+			if st != nil && st.rw.expire(now, s) {
+				s.timedOut.Add(1)
+				s.log.Warn("hatago: request timed out", "slot", indexOf(slots, st), "timeout", s.cfg.RequestTimeout)
+			}
+		}
+	}
+}
+
+func indexOf(slots []*slotState, st *slotState) int {
+	for i, x := range slots {
+		if x == st {
+			return i
+		}
+	}
+	return -1
+}
+
+// Stats returns the server's stats document: Puma's single-mode fields and
+// Hatago's extras.
+func (s *Server) Stats() control.Stats {
+	ps := s.pool.Stats()
+	s.mu.Lock()
+	started := s.startedAt
+	s.mu.Unlock()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	var heap uint64
+	if sample[0].Value.Kind() == metrics.KindUint64 {
+		heap = sample[0].Value.Uint64()
+	}
+	return control.Stats{
+		StartedAt:     started,
+		Backlog:       ps.Backlog,
+		Running:       ps.Running,
+		PoolCapacity:  ps.Capacity(),
+		BusyThreads:   ps.Busy,
+		MaxThreads:    ps.Max,
+		RequestsCount: ps.Requests,
+		BacklogMax:    ps.BacklogMax,
+		MinThreads:    ps.Min,
+		BacklogLimit:  ps.BacklogLimit,
+		Rejected:      ps.Rejected,
+		TimedOut:      s.timedOut.Load(),
+		Panics:        s.panics.Load(),
+		SlotsStarted:  ps.Started,
+		SlotsTrimmed:  ps.Trimmed,
+		QueueTime:     percentiles(ps.QueueTime),
+		Latency:       percentiles(ps.Latency),
+		Goroutines:    runtime.NumGoroutine(),
+		HeapBytes:     heap,
+		PID:           os.Getpid(),
+		Version:       version(),
+	}
+}
+
+func percentiles(s pool.Summary) control.Percentiles {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	return control.Percentiles{Count: s.Count, P50: ms(s.P50), P90: ms(s.P90), P99: ms(s.P99), Max: ms(s.Max)}
+}
+
+// version returns the main module's version, as the build recorded it.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/hatago/hatago" {
+				return d.Version
+			}
+		}
+		return bi.Main.Version
+	}
+	return ""
+}
