@@ -36,8 +36,6 @@ type Server struct {
 	log     *slog.Logger
 
 	retryAfter string
-	base       context.Context // parent of every request context
-	cancelBase context.CancelCauseFunc
 	haltCtx    context.Context // cancelled by Close: cuts a graceful stop short
 	halt       context.CancelFunc
 	serving    sync.WaitGroup // Serve loops and the reaper
@@ -86,7 +84,6 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 		done:       make(chan struct{}),
 		slots:      make([]*slotState, cfg.MaxSlots),
 	}
-	s.base, s.cancelBase = context.WithCancelCause(context.Background())
 	s.haltCtx, s.halt = context.WithCancel(context.Background())
 	s.pool = pool.New(pool.Config{
 		Min:         cfg.MinSlots,
@@ -103,13 +100,11 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return s.base },
 	}
-	if cfg.RequestTimeout > 0 {
-		// The reaper answers timed-out HTTP/1 requests on their connection.
-		s.http.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, c)
-		}
+	// The connection is kept in its context: the write deadline is kept
+	// per connection, and the reaper answers timed-out HTTP/1 requests on it.
+	s.http.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		return context.WithValue(ctx, connKey{}, &connState{conn: c})
 	}
 	if cfg.ControlURL != "" {
 		s.control, err = control.New(control.Config{URL: cfg.ControlURL, Token: cfg.ControlToken, Target: s, Logger: cfg.Logger})
@@ -122,7 +117,7 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 
 // openSlot is the pool's OnStart: it opens the slot's resources.
 func (s *Server) openSlot(ctx context.Context, slot *pool.Slot) error {
-	st := &slotState{rw: responseWriter{writeTimeout: s.cfg.WriteTimeout}}
+	st := &slotState{rw: responseWriter{writeTimeout: s.cfg.WriteTimeout, clock: s.pool.Clock}}
 	if len(s.cfg.Resources) > 0 {
 		set, err := resource.Open(ctx, slot.Index(), s.cfg.Resources)
 		if err != nil {
@@ -366,14 +361,13 @@ func (s *Server) stop(ctx context.Context) error {
 		}
 		grace, cancelGrace := context.WithTimeout(context.Background(), wait)
 		_ = s.pool.Close(ctx) // wakes the backlog first: each waiter answers 503
-		s.cancelBase(ErrShuttingDown)
+		s.cancelRequests(ErrShuttingDown)
 		_ = s.http.Shutdown(grace) // lets those answers go out, and cancelled handlers return
 		cancelGrace()
 		s.http.Close()
 	}
 	close(s.reaperStop)
 	s.serving.Wait()
-	s.cancelBase(ErrShuttingDown)
 	// Closes the idle slots' resources; busy ones close when released.
 	already, cancelNow := context.WithCancel(context.Background())
 	cancelNow()
@@ -394,6 +388,20 @@ func (s *Server) stop(ctx context.Context) error {
 		s.log.Info("hatago: stopped")
 	}
 	return err
+}
+
+// cancelRequests cancels the context of every request in flight with
+// cause. Requests served without a RequestTimeout have no context of the
+// server's own to cancel: closing their connections cancels them.
+func (s *Server) cancelRequests(cause error) {
+	s.mu.Lock()
+	slots := append([]*slotState(nil), s.slots...)
+	s.mu.Unlock()
+	for _, st := range slots {
+		if st != nil {
+			st.rw.cancelActive(cause)
+		}
+	}
 }
 
 // serve is the http.Handler that net/http runs: it admits the request onto
@@ -430,7 +438,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rc := &requestContext{Context: parent, info: requestInfo{slot: slot.Index(), queued: slot.Queued()}, res: st.res}
 	req := r.WithContext(rc)
 	rw := &st.rw
-	rw.begin(w, r, deadline, cancel)
+	conn, _ := r.Context().Value(connKey{}).(*connState)
+	rw.begin(w, r, conn, deadline, cancel)
 	if s.cfg.MaxBodyBytes > 0 && r.Body != nil && r.Body != http.NoBody {
 		st.body.reset(r.Body, s.cfg.MaxBodyBytes, rw)
 		req.Body = &st.body

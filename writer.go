@@ -21,6 +21,8 @@ import (
 type responseWriter struct {
 	w            http.ResponseWriter
 	writeTimeout time.Duration
+	clock        func() time.Duration // the pool's monotonic clock
+	conn         *connState           // the request's connection, when known
 
 	mu           sync.Mutex // guards the fields below
 	r            *http.Request
@@ -35,9 +37,9 @@ type responseWriter struct {
 	answered     bool // the reaper answered the client itself
 }
 
-func (rw *responseWriter) begin(w http.ResponseWriter, r *http.Request, deadline time.Duration, cancel context.CancelCauseFunc) {
+func (rw *responseWriter) begin(w http.ResponseWriter, r *http.Request, conn *connState, deadline time.Duration, cancel context.CancelCauseFunc) {
 	rw.mu.Lock()
-	rw.w, rw.r, rw.cancel = w, r, cancel
+	rw.w, rw.r, rw.conn, rw.cancel = w, r, conn, cancel
 	rw.active, rw.deadline = true, deadline
 	rw.status, rw.written = 0, 0
 	rw.deadlineSet, rw.bodyTooLarge, rw.timedOut, rw.answered = false, false, false, false
@@ -56,15 +58,30 @@ func (rw *responseWriter) end() (status int, written int64, timedOut, answered b
 	rw.active = false
 	status, written, timedOut = rw.status, rw.written, rw.timedOut
 	answered = rw.answered || rw.status != 0
-	rw.w, rw.r, rw.cancel = nil, nil, nil
+	rw.w, rw.r, rw.conn, rw.cancel = nil, nil, nil, nil
 	return status, written, timedOut, answered
 }
 
+// setDeadlineLocked bounds the writing of the response by WriteTimeout.
+// On an HTTP/1 connection the deadline is kept from one request to the next
+// and set again only when less than half of WriteTimeout is left, which
+// spares most keep-alive requests a clock read and a timer reset: a response
+// gets between WriteTimeout/2 and WriteTimeout to be written.
 func (rw *responseWriter) setDeadlineLocked() {
 	rw.deadlineSet = true
-	if rw.writeTimeout > 0 {
-		_ = http.NewResponseController(rw.w).SetWriteDeadline(time.Now().Add(rw.writeTimeout))
+	if rw.writeTimeout <= 0 {
+		return
 	}
+	if c := rw.conn; c != nil && rw.r.ProtoMajor == 1 {
+		now := rw.clock()
+		if c.deadlineSet && now-c.deadlineAt < rw.writeTimeout/2 {
+			return
+		}
+		c.deadlineSet, c.deadlineAt = true, now
+		_ = c.conn.SetWriteDeadline(time.Now().Add(rw.writeTimeout))
+		return
+	}
+	_ = http.NewResponseController(rw.w).SetWriteDeadline(time.Now().Add(rw.writeTimeout))
 }
 
 func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
@@ -169,6 +186,15 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // (SetReadDeadline, SetWriteDeadline, EnableFullDuplex).
 func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
 
+// cancelActive cancels the context of the request in flight, if any.
+func (rw *responseWriter) cancelActive(cause error) {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if rw.active && rw.cancel != nil {
+		rw.cancel(cause)
+	}
+}
+
 func (rw *responseWriter) markBodyTooLarge() {
 	rw.mu.Lock()
 	rw.bodyTooLarge = true
@@ -189,10 +215,10 @@ func (rw *responseWriter) expire(now time.Duration, s *Server) bool {
 	rw.timedOut = true
 	rw.cancel(ErrRequestTimeout)
 	r := rw.r
-	conn, _ := r.Context().Value(connKey{}).(net.Conn)
-	if r.ProtoMajor != 1 || conn == nil {
+	if r.ProtoMajor != 1 || rw.conn == nil {
 		return true
 	}
+	conn := rw.conn.conn
 	if rw.status == 0 {
 		rw.answered = writeRaw(conn, r, s.cfg.ErrorHandler, ErrRequestTimeout) == nil
 	}
@@ -211,6 +237,15 @@ func (rw *responseWriter) expire(now time.Duration, s *Server) bool {
 }
 
 type connKey struct{}
+
+// connState is what the server keeps of one connection, in its context.
+type connState struct {
+	conn net.Conn
+	// Used by one HTTP/1 request at a time: the write deadline in force,
+	// as the pool's clock read when it was set.
+	deadlineSet bool
+	deadlineAt  time.Duration
+}
 
 // bufferedResponse is an http.ResponseWriter that keeps what is written, so
 // ErrorHandler can answer on a raw connection.
