@@ -19,7 +19,6 @@ const (
 	DefaultBacklog         = 1024
 	DefaultSlotIdleTimeout = 30 * time.Second
 	DefaultHeaderTimeout   = 10 * time.Second
-	DefaultReadTimeout     = 60 * time.Second
 	DefaultIdleTimeout     = 20 * time.Second
 	DefaultWriteTimeout    = 60 * time.Second
 	DefaultRequestTimeout  = 60 * time.Second
@@ -54,23 +53,27 @@ type Config struct {
 	// Flag --slot-idle-timeout, HATAGO_SLOT_IDLE_TIMEOUT.
 	SlotIdleTimeout time.Duration
 
-	// HeaderTimeout bounds reading a request's headers (the first data
-	// of a connection included): a client that never finishes them is cut
-	// off. Default DefaultHeaderTimeout. Flag --header-timeout.
+	// HeaderTimeout bounds reading a request's headers, counted for a new
+	// connection from accept (a TLS handshake included): a client that
+	// never finishes them is cut off. The body is bounded by
+	// RequestTimeout, which runs while the handler reads it. Default
+	// DefaultHeaderTimeout. Flag --header-timeout.
 	HeaderTimeout time.Duration
-	// ReadTimeout bounds reading a whole request, body included. Negative:
-	// none. Default DefaultReadTimeout. Flag --read-timeout.
-	ReadTimeout time.Duration
 	// IdleTimeout bounds the wait for the next request on a keep-alive
 	// connection (Puma's persistent_timeout). Default DefaultIdleTimeout.
 	// Flag --idle-timeout.
 	IdleTimeout time.Duration
 	// WriteTimeout bounds writing a response, from its first byte (or from
-	// the handler's return, for a handler that writes nothing). Negative:
-	// none. Default DefaultWriteTimeout. Flag --write-timeout.
+	// the handler's return, for a handler that writes nothing), and the
+	// time net/http takes to finish it after the handler returns. On a
+	// keep-alive HTTP/1 connection the socket deadline is renewed only when
+	// less than half is left, so a response gets between WriteTimeout/2 and
+	// WriteTimeout. Negative: none. Default DefaultWriteTimeout. Flag
+	// --write-timeout.
 	WriteTimeout time.Duration
 	// RequestTimeout is the hard limit on a request, from its arrival
-	// (queue time included). When it passes, the request's context is
+	// (queue time included: a request still waiting for a slot then is
+	// answered 503). When it passes, the request's context is
 	// cancelled with cause ErrRequestTimeout and, if the handler has not
 	// started its response, the client is answered at once (503 through
 	// ErrorHandler) and the connection closed. The slot stays busy until
@@ -182,7 +185,6 @@ func (c Config) withDefaults() (Config, []bind.Bind, error) {
 	}{
 		{"SlotIdleTimeout", "--slot-idle-timeout", &c.SlotIdleTimeout, DefaultSlotIdleTimeout, true},
 		{"HeaderTimeout", "--header-timeout", &c.HeaderTimeout, DefaultHeaderTimeout, false},
-		{"ReadTimeout", "--read-timeout", &c.ReadTimeout, DefaultReadTimeout, true},
 		{"IdleTimeout", "--idle-timeout", &c.IdleTimeout, DefaultIdleTimeout, false},
 		{"WriteTimeout", "--write-timeout", &c.WriteTimeout, DefaultWriteTimeout, true},
 		{"RequestTimeout", "--request-timeout", &c.RequestTimeout, DefaultRequestTimeout, true},

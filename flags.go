@@ -26,8 +26,6 @@ var options = []option{
 		func(c *Config) flag.Value { return (*durationValue)(&c.SlotIdleTimeout) }},
 	{"header-timeout", "HATAGO_HEADER_TIMEOUT", "`duration` to read a request's headers",
 		func(c *Config) flag.Value { return (*durationValue)(&c.HeaderTimeout) }},
-	{"read-timeout", "HATAGO_READ_TIMEOUT", "`duration` to read a whole request (negative: none)",
-		func(c *Config) flag.Value { return (*durationValue)(&c.ReadTimeout) }},
 	{"idle-timeout", "HATAGO_IDLE_TIMEOUT", "keep-alive idle `duration`",
 		func(c *Config) flag.Value { return (*durationValue)(&c.IdleTimeout) }},
 	{"write-timeout", "HATAGO_WRITE_TIMEOUT", "`duration` to write a response (negative: none)",

@@ -31,6 +31,7 @@ type Server struct {
 	binds   []bind.Bind
 	handler http.Handler
 	pool    *pool.Pool
+	conns   connTracker
 	http    *http.Server
 	control *control.Server // nil without ControlURL
 	log     *slog.Logger
@@ -90,22 +91,22 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 		Max:         cfg.MaxSlots,
 		Backlog:     cfg.Backlog,
 		IdleTimeout: cfg.SlotIdleTimeout,
+		MaxWait:     cfg.RequestTimeout,
 		OnStart:     s.openSlot,
 		OnStop:      s.closeSlot,
 	})
 	s.http = &http.Server{
-		Handler:           http.HandlerFunc(s.serve),
-		ReadHeaderTimeout: cfg.HeaderTimeout,
-		ReadTimeout:       cfg.ReadTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		Handler: http.HandlerFunc(s.serve),
+		// Header, idle and write limits are the reaper's (see connState),
+		// so net/http sets no deadlines of its own.
+		MaxHeaderBytes: cfg.MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		ConnState:      s.conns.hook,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, s.conns.open(c))
+		},
 	}
-	// The connection is kept in its context: the write deadline is kept
-	// per connection, and the reaper answers timed-out HTTP/1 requests on it.
-	s.http.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-		return context.WithValue(ctx, connKey{}, &connState{conn: c})
-	}
+	s.conns.header, s.conns.idle, s.conns.write = cfg.HeaderTimeout, cfg.IdleTimeout, cfg.WriteTimeout
 	if cfg.ControlURL != "" {
 		s.control, err = control.New(control.Config{URL: cfg.ControlURL, Token: cfg.ControlToken, Target: s, Logger: cfg.Logger})
 		if err != nil {
@@ -117,7 +118,7 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 
 // openSlot is the pool's OnStart: it opens the slot's resources.
 func (s *Server) openSlot(ctx context.Context, slot *pool.Slot) error {
-	st := &slotState{rw: responseWriter{writeTimeout: s.cfg.WriteTimeout, clock: s.pool.Clock}}
+	st := &slotState{rw: responseWriter{writeTimeout: s.cfg.WriteTimeout, clock: s.conns.clock}}
 	if len(s.cfg.Resources) > 0 {
 		set, err := resource.Open(ctx, slot.Index(), s.cfg.Resources)
 		if err != nil {
@@ -200,6 +201,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.listeners = ls
 	s.startedAt = time.Now().UTC()
 	s.mu.Unlock()
+	s.conns.now.Store(int64(s.pool.Clock())) // before the first connection
 	for _, l := range ls {
 		s.serving.Add(1)
 		go func() {
@@ -209,10 +211,8 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		}()
 	}
-	if s.cfg.RequestTimeout > 0 {
-		s.serving.Add(1)
-		go s.reap()
-	}
+	s.serving.Add(1)
+	go s.reap()
 	attrs := []any{"slots", fmt.Sprintf("%d:%d", s.cfg.MinSlots, s.cfg.MaxSlots), "backlog", s.cfg.Backlog, "pid", os.Getpid()}
 	for _, l := range ls {
 		attrs = append(attrs, "listen", listenerURL(l))
@@ -261,6 +261,15 @@ func (s *Server) Addrs() []net.Addr {
 		addrs[i] = l.Addr()
 	}
 	return addrs
+}
+
+// BindURLs returns the configured bind URLs in canonical form.
+func (s *Server) BindURLs() []string {
+	urls := make([]string, len(s.binds))
+	for i, b := range s.binds {
+		urls[i] = b.String()
+	}
+	return urls
 }
 
 // ControlURL returns the control server's URL (with the real port when
@@ -412,12 +421,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.cfg.ErrorHandler(w, r, ErrBodyTooLarge)
 		return
 	}
+	conn, _ := r.Context().Value(connKey{}).(*connState)
+	if conn != nil {
+		s.conns.enter(conn)
+		defer s.conns.leave(conn)
+	}
 	slot, err := s.pool.Acquire(r.Context())
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return // the client left while waiting: nobody to answer
 		}
 		switch {
+		case errors.Is(err, pool.ErrWaitTimeout):
+			s.timedOut.Add(1)
+			w.Header().Set("Connection", "close")
+			err = ErrRequestTimeout
 		case errors.Is(err, ErrBacklogFull):
 			w.Header().Set("Retry-After", s.retryAfter)
 		case errors.Is(err, ErrShuttingDown):
@@ -438,7 +456,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rc := &requestContext{Context: parent, info: requestInfo{slot: slot.Index(), queued: slot.Queued()}, res: st.res}
 	req := r.WithContext(rc)
 	rw := &st.rw
-	conn, _ := r.Context().Value(connKey{}).(*connState)
 	rw.begin(w, r, conn, deadline, cancel)
 	if s.cfg.MaxBodyBytes > 0 && r.Body != nil && r.Body != http.NoBody {
 		st.body.reset(r.Body, s.cfg.MaxBodyBytes, rw)
@@ -513,11 +530,20 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) (panicked any, s
 	return nil, nil
 }
 
-// reap ends requests that ran past RequestTimeout. It looks twenty times
-// per timeout, at most every second and at least every 5ms.
+// reap enforces the time limits: it ends requests that ran past
+// RequestTimeout and closes connections past the header, idle and write
+// timeouts (see connTracker). It looks ten times per shortest limit (twenty
+// for RequestTimeout), at most every second and at least every 5ms.
 func (s *Server) reap() {
 	defer s.serving.Done()
-	every := min(max(s.cfg.RequestTimeout/20, 5*time.Millisecond), time.Second)
+	every := min(s.cfg.HeaderTimeout, s.cfg.IdleTimeout) / 10
+	if s.cfg.WriteTimeout > 0 {
+		every = min(every, s.cfg.WriteTimeout/10)
+	}
+	if s.cfg.RequestTimeout > 0 {
+		every = min(every, s.cfg.RequestTimeout/20)
+	}
+	every = min(max(every, 5*time.Millisecond), time.Second)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	var slots []*slotState
@@ -531,6 +557,7 @@ func (s *Server) reap() {
 		slots = append(slots[:0], s.slots...)
 		s.mu.Unlock()
 		now := s.pool.Clock()
+		s.conns.sweep(now)
 		for _, st := range slots {
 			if st != nil && st.rw.expire(now, s) {
 				s.timedOut.Add(1)

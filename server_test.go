@@ -553,3 +553,85 @@ func TestUnixSocket(t *testing.T) {
 		t.Fatalf("got %q %v, want unix ok", r.body, r.err)
 	}
 }
+
+func TestIdleAndFirstDataTimeouts(t *testing.T) {
+	_, url := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }),
+		hatago.Config{HeaderTimeout: 200 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
+	addr := strings.TrimPrefix(url, "http://")
+	// closedAfter reads from conn until the server closes it.
+	closedAfter := func(t *testing.T, conn net.Conn) time.Duration {
+		t.Helper()
+		began := time.Now()
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.Copy(io.Discard, conn); err != nil {
+			t.Fatalf("read: %v, want the server to close the connection", err)
+		}
+		return time.Since(began)
+	}
+	t.Run("no first byte", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if d := closedAfter(t, conn); d < 150*time.Millisecond || d > 2*time.Second {
+			t.Fatalf("closed after %v, want about the 200ms header timeout", d)
+		}
+	})
+	t.Run("idle keep-alive", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprint(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		began := time.Now()
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			t.Fatalf("read: %v, want the server to close the idle connection", err)
+		}
+		if d := time.Since(began); d < 250*time.Millisecond || d > 2*time.Second {
+			t.Fatalf("idle connection closed after %v, want about the 300ms idle timeout", d)
+		}
+	})
+	t.Run("busy connection kept", func(t *testing.T) {
+		// Requests one after another on one connection, for longer than
+		// both timeouts: the connection must live on.
+		c := client(t)
+		for range 8 {
+			if r := get(c, url); r.status != 200 {
+				t.Fatalf("status %d, want 200", r.status)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+}
+
+func TestRequestTimeoutCoversQueueTime(t *testing.T) {
+	g := newGate()
+	s, url := start(t, g, hatago.Config{MaxSlots: 1, RequestTimeout: 300 * time.Millisecond})
+	c := client(t)
+	held := make(chan result)
+	go func() { held <- get(c, url) }()
+	<-g.entered
+	began := time.Now()
+	r := get(c, url) // waits in the backlog behind the held request
+	if r.status != http.StatusServiceUnavailable {
+		t.Fatalf("queued request: %d, want 503", r.status)
+	}
+	if d := time.Since(began); d > 2*time.Second {
+		t.Fatalf("answered after %v, want soon after the 300ms timeout", d)
+	}
+	close(g.release)
+	<-held
+	if st := s.Stats(); st.Backlog != 0 || st.TimedOut < 2 {
+		t.Fatalf("backlog %d timed_out %d, want 0 and both requests counted", st.Backlog, st.TimedOut)
+	}
+}

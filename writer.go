@@ -21,7 +21,7 @@ import (
 type responseWriter struct {
 	w            http.ResponseWriter
 	writeTimeout time.Duration
-	clock        func() time.Duration // the pool's monotonic clock
+	clock        func() time.Duration // the reaper's coarse clock
 	conn         *connState           // the request's connection, when known
 
 	mu           sync.Mutex // guards the fields below
@@ -237,15 +237,6 @@ func (rw *responseWriter) expire(now time.Duration, s *Server) bool {
 }
 
 type connKey struct{}
-
-// connState is what the server keeps of one connection, in its context.
-type connState struct {
-	conn net.Conn
-	// Used by one HTTP/1 request at a time: the write deadline in force,
-	// as the pool's clock read when it was set.
-	deadlineSet bool
-	deadlineAt  time.Duration
-}
 
 // bufferedResponse is an http.ResponseWriter that keeps what is written, so
 // ErrorHandler can answer on a raw connection.

@@ -17,6 +17,9 @@ var (
 	ErrFull = errors.New("pool: backlog full")
 	// ErrClosed means the pool is closing or closed.
 	ErrClosed = errors.New("pool: closed")
+	// ErrWaitTimeout means the request waited Config.MaxWait in the
+	// backlog without getting a slot.
+	ErrWaitTimeout = errors.New("pool: waited too long for a slot")
 )
 
 // Config sets up a Pool. The zero value of each optional field is its
@@ -32,6 +35,9 @@ type Config struct {
 	// IdleTimeout is how long a slot above Min stays idle before it is
 	// trimmed. Zero keeps slots forever.
 	IdleTimeout time.Duration
+	// MaxWait bounds the time a request waits in the backlog; past it
+	// Acquire returns ErrWaitTimeout. Zero: no bound but the context's.
+	MaxWait time.Duration
 	// OnStart, if set, prepares a slot before its first request (Hatago
 	// opens the slot's resources here). It runs without any pool lock held,
 	// in the goroutine of the request that needed the slot, with that
@@ -57,6 +63,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("pool: Backlog must not be negative, got %d", c.Backlog)
 	case c.IdleTimeout < 0:
 		return fmt.Errorf("pool: IdleTimeout must not be negative, got %v", c.IdleTimeout)
+	case c.MaxWait < 0:
+		return fmt.Errorf("pool: MaxWait must not be negative, got %v", c.MaxWait)
 	}
 	return nil
 }
@@ -189,7 +197,8 @@ func (p *Pool) Start(ctx context.Context) error {
 // Acquire returns a free slot for one request, waiting in the backlog while
 // all slots are busy. It returns ErrFull at once when the backlog is at its
 // bound, ErrClosed once Close has begun, ctx's error if ctx ends while
-// waiting, or the error of OnStart when a new slot failed to start. The
+// waiting, ErrWaitTimeout after waiting Config.MaxWait, or the error of
+// OnStart when a new slot failed to start. The
 // caller must Release the slot when the request is done.
 func (p *Pool) Acquire(ctx context.Context) (*Slot, error) {
 	arrived := p.mono()
@@ -222,7 +231,7 @@ func (p *Pool) Acquire(ctx context.Context) (*Slot, error) {
 			p.mu.Unlock()
 			return nil, ErrFull
 		}
-		s, err := p.wait(ctx)
+		s, err := p.wait(ctx, arrived)
 		if err != nil {
 			return nil, err
 		}
@@ -239,7 +248,7 @@ func (p *Pool) Acquire(ctx context.Context) (*Slot, error) {
 // wait queues the caller in the backlog; p.mu is held on entry and released
 // on return. It returns the slot handed over, or nil when woken to look
 // again.
-func (p *Pool) wait(ctx context.Context) (*Slot, error) {
+func (p *Pool) wait(ctx context.Context, arrived time.Duration) (*Slot, error) {
 	w := p.free
 	if w != nil {
 		p.free = w.next
@@ -251,6 +260,13 @@ func (p *Pool) wait(ctx context.Context) (*Slot, error) {
 	p.backlogMax = max(p.backlogMax, p.waiters.n)
 	p.mu.Unlock()
 
+	var expired <-chan time.Time
+	if p.cfg.MaxWait > 0 {
+		t := time.NewTimer(p.cfg.MaxWait - (p.mono() - arrived))
+		defer t.Stop()
+		expired = t.C
+	}
+	giveUp := ctx.Err
 	select {
 	case s := <-w.ch:
 		p.mu.Lock()
@@ -258,13 +274,15 @@ func (p *Pool) wait(ctx context.Context) (*Slot, error) {
 		p.mu.Unlock()
 		return s, nil
 	case <-ctx.Done():
+	case <-expired:
+		giveUp = func() error { return ErrWaitTimeout }
 	}
 	p.mu.Lock()
 	if w.queued {
 		p.waiters.remove(w)
 		p.recycleLocked(w)
 		p.mu.Unlock()
-		return nil, ctx.Err()
+		return nil, giveUp()
 	}
 	// A slot (or a wake-up) was handed over as ctx ended.
 	s := <-w.ch
@@ -283,7 +301,7 @@ func (p *Pool) wait(ctx context.Context) (*Slot, error) {
 	if stop {
 		p.retire(s)
 	}
-	return nil, ctx.Err()
+	return nil, giveUp()
 }
 
 func (p *Pool) recycleLocked(w *waiter) {

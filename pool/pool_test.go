@@ -406,3 +406,20 @@ func TestNewPanicsOnBadConfig(t *testing.T) {
 		}()
 	}
 }
+
+func TestMaxWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{Max: 1, Backlog: 5, MaxWait: time.Second})
+		s, _ := p.Acquire(t.Context())
+		began := time.Now()
+		_, err := p.Acquire(t.Context())
+		if !errors.Is(err, ErrWaitTimeout) {
+			t.Fatalf("got %v, want ErrWaitTimeout", err)
+		}
+		if d := time.Since(began); d != time.Second {
+			t.Fatalf("gave up after %v, want 1s", d)
+		}
+		checkStats(t, p, 1, 1, 0)
+		p.Release(s)
+	})
+}

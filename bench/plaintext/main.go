@@ -38,7 +38,7 @@ func main() {
 		if *server == "nethttp-timeouts" {
 			// The same timeouts as Hatago's defaults, set the net/http way.
 			srv.ReadHeaderTimeout = hatago.DefaultHeaderTimeout
-			srv.ReadTimeout = hatago.DefaultReadTimeout
+			srv.ReadTimeout = hatago.DefaultRequestTimeout
 			srv.IdleTimeout = hatago.DefaultIdleTimeout
 			srv.WriteTimeout = hatago.DefaultWriteTimeout
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/hatago/hatago"
 	"github.com/hatago/hatago/resource"
@@ -22,6 +23,19 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	srv, err := newServer(args)
+	if err != nil {
+		return err
+	}
+	slog.Info("demo: try these",
+		"hello", fmt.Sprintf("curl http://%s/hello", hostOf(srv.BindURLs())),
+		"ctl", fmt.Sprintf("go run ./cmd/hatago ctl --control-url %s --control-token %s stats", srv.ControlURL(), srv.ControlToken()))
+	return srv.Run(ctx)
+}
+
+// newServer makes the demo's server from its command line: Hatago's
+// standard flags over the demo's defaults.
+func newServer(args []string) (*hatago.Server, error) {
 	cfg := hatago.Config{
 		Binds:      []string{"tcp://127.0.0.1:8080"},
 		MaxSlots:   4,
@@ -31,32 +45,24 @@ func run(ctx context.Context, args []string) error {
 		Resources:  []resource.Decl{scratchKey},
 	}
 	if err := cfg.Env(nil); err != nil {
-		return err
+		return nil, err
 	}
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	cfg.Flags(fs)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	var srv *hatago.Server
-	h := newApp(func() any { return srv.Stats() })
-	srv, err := hatago.New(h, cfg)
-	if err != nil {
-		return err
-	}
-	slog.Info("demo: try these",
-		"hello", fmt.Sprintf("curl http://%s/hello", hostOf(cfg.Binds)),
-		"ctl", fmt.Sprintf("go run ./cmd/hatago ctl --control-url %s --control-token %s stats", srv.ControlURL(), srv.ControlToken()))
-	return srv.Run(ctx)
+	srv, err := hatago.New(newApp(func() any { return srv.Stats() }), cfg)
+	return srv, err
 }
 
 func hostOf(binds []string) string {
-	if len(binds) == 0 {
-		return "127.0.0.1:8080"
-	}
 	const p = "tcp://"
-	if len(binds[0]) > len(p) && binds[0][:len(p)] == p {
-		return binds[0][len(p):]
+	for _, b := range binds {
+		if strings.HasPrefix(b, p) {
+			return strings.TrimPrefix(b, p)
+		}
 	}
-	return binds[0]
+	return "127.0.0.1:8080"
 }
