@@ -605,8 +605,8 @@ func (s *Server) Stats() control.Stats {
 		Panics:        s.panics.Load(),
 		SlotsStarted:  ps.Started,
 		SlotsTrimmed:  ps.Trimmed,
-		QueueTime:     percentiles(ps.QueueTime),
-		Latency:       percentiles(ps.Latency),
+		QueueTime:     percentiles(ps.QueueTime, ps.Requests, ps.QueueTimeTotal),
+		Latency:       percentiles(ps.Latency, ps.Requests, ps.LatencyTotal),
 		Goroutines:    runtime.NumGoroutine(),
 		HeapBytes:     heap,
 		PID:           os.Getpid(),
@@ -614,9 +614,10 @@ func (s *Server) Stats() control.Stats {
 	}
 }
 
-func percentiles(s pool.Summary) control.Percentiles {
+func percentiles(s pool.Summary, total uint64, sum time.Duration) control.Percentiles {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	return control.Percentiles{Count: s.Count, P50: ms(s.P50), P90: ms(s.P90), P99: ms(s.P99), Max: ms(s.Max)}
+	return control.Percentiles{Count: s.Count, P50: ms(s.P50), P90: ms(s.P90), P99: ms(s.P99), Max: ms(s.Max),
+		TotalCount: total, TotalSeconds: sum.Seconds()}
 }
 
 // version returns the main module's version, as the build recorded it.

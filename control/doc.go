@@ -80,8 +80,8 @@
 //	hatago_queue_time_seconds        summary  queue time, quantiles 0.5 0.9 0.99 1
 //	hatago_latency_seconds           summary  arrival to handler return, same quantiles
 //
-// The summaries cover the recent window of [Percentiles]: their _count is
-// the number of samples in that window, not a running total, so do not
-// take its rate. Reading /metrics or /stats starts a new backlog_max
-// period, as in Puma.
+// The summaries' quantiles cover the recent window of [Percentiles]; their
+// _sum and _count are running totals since start, so rate() over them gives
+// the mean. Reading /metrics or /stats starts a new backlog_max period, as
+// in Puma.
 package control

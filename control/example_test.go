@@ -70,7 +70,7 @@ func ExampleWriteMetrics() {
 	stats := control.Stats{
 		Backlog:       2,
 		RequestsCount: 1500,
-		QueueTime:     control.Percentiles{Count: 10, P50: 1.5, P90: 4, P99: 9, Max: 12},
+		QueueTime:     control.Percentiles{Count: 10, P50: 1.5, P90: 4, P99: 9, Max: 12, TotalCount: 1500, TotalSeconds: 0.75},
 	}
 	if err := control.WriteMetrics(&b, stats); err != nil {
 		fmt.Println(err)
@@ -92,7 +92,8 @@ func ExampleWriteMetrics() {
 	// hatago_queue_time_seconds{quantile="0.9"} 0.004
 	// hatago_queue_time_seconds{quantile="0.99"} 0.009
 	// hatago_queue_time_seconds{quantile="1"} 0.012
-	// hatago_queue_time_seconds_count 10
+	// hatago_queue_time_seconds_sum 0.75
+	// hatago_queue_time_seconds_count 1500
 }
 
 // The CLI as `hatago ctl` runs it; with no server at the URL it explains

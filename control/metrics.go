@@ -17,9 +17,10 @@ const MetricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 // package doc lists the metric names. It returns the error of w.Write,
 // and is safe for concurrent use if w is.
 //
-// Durations are in seconds. The summaries' quantiles and _count describe
-// the recent window of [Percentiles], not the whole life of the process;
-// a summary with no samples in the window has NaN quantiles, as the
+// Durations are in seconds. The summaries' quantiles describe the recent
+// window of [Percentiles]; their _sum and _count cover the whole life of
+// the process (TotalSeconds and TotalCount), so rate() works on them. A
+// summary with no samples in the window has NaN quantiles, as the
 // Prometheus client libraries write.
 func WriteMetrics(w io.Writer, s Stats) error {
 	var b strings.Builder
@@ -151,7 +152,8 @@ func writeMetrics(b *strings.Builder, docs []labeledStats) {
 				ql := append(labels[:len(labels):len(labels)], label{"quantile", q.q})
 				writeSample(b, f.name, ql, formatFloat(v))
 			}
-			writeSample(b, f.name+"_count", labels, strconv.FormatUint(p.Count, 10))
+			writeSample(b, f.name+"_sum", labels, formatFloat(p.TotalSeconds))
+			writeSample(b, f.name+"_count", labels, strconv.FormatUint(p.TotalCount, 10))
 		}
 	}
 }

@@ -310,12 +310,14 @@ func TestWriteMetrics(t *testing.T) {
 		`hatago_queue_time_seconds{quantile="0.9"}`:  "0.0034",
 		`hatago_queue_time_seconds{quantile="0.99"}`: "0.0099",
 		`hatago_queue_time_seconds{quantile="1"}`:    "0.0125",
-		"hatago_queue_time_seconds_count":            "100",
+		"hatago_queue_time_seconds_sum":              "6.5",
+		"hatago_queue_time_seconds_count":            "12345",
 		`hatago_latency_seconds{quantile="0.5"}`:     "0.015",
 		`hatago_latency_seconds{quantile="0.9"}`:     "0.04",
 		`hatago_latency_seconds{quantile="0.99"}`:    "0.099",
 		`hatago_latency_seconds{quantile="1"}`:       "1.25",
-		"hatago_latency_seconds_count":               "100",
+		"hatago_latency_seconds_sum":                 "250",
+		"hatago_latency_seconds_count":               "12345",
 	}
 	for key, v := range want {
 		if got, ok := samples[key]; !ok || got != v {

@@ -61,13 +61,17 @@ type Stats struct {
 }
 
 // Percentiles summarises a distribution of durations, in milliseconds.
-// Count is the number of samples in the window they were computed over.
+// Count is the number of samples in the recent window the percentiles were
+// computed over; TotalCount and TotalSeconds count every sample since start,
+// as a Prometheus summary's _count and _sum do.
 type Percentiles struct {
-	Count uint64  `json:"count"`
-	P50   float64 `json:"p50_ms"`
-	P90   float64 `json:"p90_ms"`
-	P99   float64 `json:"p99_ms"`
-	Max   float64 `json:"max_ms"`
+	Count        uint64  `json:"count"`
+	P50          float64 `json:"p50_ms"`
+	P90          float64 `json:"p90_ms"`
+	P99          float64 `json:"p99_ms"`
+	Max          float64 `json:"max_ms"`
+	TotalCount   uint64  `json:"total_count"`
+	TotalSeconds float64 `json:"total_seconds"`
 }
 
 // Target is what a control server controls: one Hatago server.
