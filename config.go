@@ -63,13 +63,13 @@ type Config struct {
 	// connection (Puma's persistent_timeout). Default DefaultIdleTimeout.
 	// Flag --idle-timeout.
 	IdleTimeout time.Duration
-	// WriteTimeout bounds writing a response, from its first byte (or from
-	// the handler's return, for a handler that writes nothing), and the
-	// time net/http takes to finish it after the handler returns. On a
-	// keep-alive HTTP/1 connection the socket deadline is renewed only when
-	// less than half is left, so a response gets between WriteTimeout/2 and
-	// WriteTimeout. Negative: none. Default DefaultWriteTimeout. Flag
-	// --write-timeout.
+	// WriteTimeout bounds writing a response: from its first byte while
+	// the handler runs, and again from the handler's return while net/http
+	// sends what is left. Past it the connection (an HTTP/2 stream) is cut
+	// and the handler's writes fail with os.ErrDeadlineExceeded. A handler
+	// that sets its own write deadline with http.ResponseController is
+	// bounded by that instead, so a long stream can extend its time.
+	// Negative: none. Default DefaultWriteTimeout. Flag --write-timeout.
 	WriteTimeout time.Duration
 	// RequestTimeout is the hard limit on a request, from its arrival
 	// (queue time included: a request still waiting for a slot then is

@@ -30,11 +30,6 @@ type connState struct {
 	// handlers counts this connection's requests inside the server's
 	// handler: several at once with HTTP/2.
 	handlers atomic.Int32
-
-	// Used by one HTTP/1 request at a time: when the write deadline in
-	// force was set, on the coarse clock.
-	deadlineSet bool
-	deadlineAt  time.Duration
 }
 
 func (c *connState) set(phase uint64, now time.Duration) {
@@ -89,6 +84,21 @@ func (t *connTracker) leave(cs *connState) {
 	if cs.handlers.Add(-1) == 0 {
 		cs.set(phaseWriting, t.clock())
 	}
+}
+
+// closeNew closes the connections that have not begun a request. A
+// graceful stop runs it once the listeners are closed: net/http would take
+// each for a request under way and wait up to five seconds for it, and
+// clients such as browsers open spare connections they may never use.
+func (t *connTracker) closeNew() {
+	t.conns.Range(func(k, v any) bool {
+		cs := v.(*connState)
+		if phase, _ := cs.get(); phase == phaseNew && cs.handlers.Load() == 0 {
+			cs.conn.Close()
+			t.conns.Delete(k)
+		}
+		return true
+	})
 }
 
 // sweep advances the coarse clock to now and closes the connections past

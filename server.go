@@ -50,6 +50,7 @@ type Server struct {
 
 	mu        sync.Mutex // guards the fields below
 	started   bool
+	stopping  bool // a stop has begun: Start must not serve
 	startedAt time.Time
 	listeners []net.Listener
 	slots     []*slotState // by slot index; nil for slots not running
@@ -107,6 +108,7 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 		},
 	}
 	s.conns.header, s.conns.idle, s.conns.write = cfg.HeaderTimeout, cfg.IdleTimeout, cfg.WriteTimeout
+	s.http.RegisterOnShutdown(s.conns.closeNew)
 	if cfg.ControlURL != "" {
 		s.control, err = control.New(control.Config{URL: cfg.ControlURL, Token: cfg.ControlToken, Target: s, Logger: cfg.Logger})
 		if err != nil {
@@ -152,12 +154,18 @@ func (s *Server) closeSlot(slot *pool.Slot) {
 // Start opens the MinSlots slots, listens on every bind (using sockets
 // inherited from systemd socket activation where they match), starts the
 // control server, and serves in the background. It returns at once with the
-// first error, having undone what it did. Start may be called once.
+// first error, having undone what it did. Start may be called once, and
+// not once a stop has begun: it then returns an error wrapping
+// ErrShuttingDown.
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	if s.started {
 		s.mu.Unlock()
 		return errors.New("hatago: Start called twice")
+	}
+	if s.stopping {
+		s.mu.Unlock()
+		return fmt.Errorf("hatago: Start after a stop: %w", ErrShuttingDown)
 	}
 	s.started = true
 	s.mu.Unlock()
@@ -306,6 +314,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	first := false
 	s.stopOnce.Do(func() {
 		first = true
+		s.mu.Lock()
+		s.stopping = true
+		s.mu.Unlock()
 		s.stopErr = s.stop(ctx)
 		close(s.done)
 	})
@@ -417,7 +428,7 @@ func (s *Server) cancelRequests(cause error) {
 // a slot and runs the user's handler there.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.MaxBodyBytes > 0 && r.ContentLength > s.cfg.MaxBodyBytes {
-		w.Header().Set("Connection", "close")
+		closeConn(w, r)
 		s.cfg.ErrorHandler(w, r, ErrBodyTooLarge)
 		return
 	}
@@ -429,12 +440,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	slot, err := s.pool.Acquire(r.Context())
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return // the client left while waiting: nobody to answer
+			// The client left while waiting. Returning would let net/http
+			// answer 200 for a request never served, to a client that may
+			// still read (one that half-closed): drop the connection.
+			panic(http.ErrAbortHandler)
 		}
 		switch {
 		case errors.Is(err, pool.ErrWaitTimeout):
 			s.timedOut.Add(1)
-			w.Header().Set("Connection", "close")
+			closeConn(w, r)
 			err = ErrRequestTimeout
 		case errors.Is(err, ErrBacklogFull):
 			w.Header().Set("Retry-After", s.retryAfter)
@@ -464,12 +478,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	panicked, stack := s.invoke(rw, req)
 
-	status, written, timedOut, answered := rw.end()
+	o := rw.end()
 	if cancel != nil {
 		cancel(context.Canceled)
 	}
+	status, answered := o.status, o.answered
 	abort := false
 	switch {
+	case o.cut:
+		abort = true // the client stopped reading: drop what is left
 	case panicked != nil && panicked != http.ErrAbortHandler:
 		s.panics.Add(1)
 		s.log.Error("hatago: handler panic", "method", r.Method, "path", r.URL.Path, "slot", slot.Index(),
@@ -477,20 +494,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if answered {
 			abort = true
 		} else {
-			w.Header().Set("Connection", "close")
+			closeConn(w, r)
 			s.cfg.ErrorHandler(w, r, &PanicError{Value: panicked, Stack: stack})
 			status = http.StatusInternalServerError
 		}
 	case panicked != nil:
 		abort = true
-	case timedOut && !answered:
-		w.Header().Set("Connection", "close")
+	case o.timedOut && !answered:
+		closeConn(w, r)
 		s.cfg.ErrorHandler(w, r, ErrRequestTimeout)
 		status = ErrorStatus(ErrRequestTimeout)
-	case timedOut:
+	case o.timedOut:
 		abort = true // the response was begun and cannot be completed
-	case status == 0 && rw.bodyTooLarge:
-		w.Header().Set("Connection", "close")
+	case status == 0 && o.bodyTooLarge:
+		closeConn(w, r)
 		s.cfg.ErrorHandler(w, r, ErrBodyTooLarge)
 		status = http.StatusRequestEntityTooLarge
 	case status == 0:
@@ -501,7 +518,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", status),
-			slog.Int64("bytes", written),
+			slog.Int64("bytes", o.written),
 			slog.Duration("duration", s.pool.Clock()-slot.Arrived()),
 			slog.Duration("queue", slot.Queued()),
 			slog.Int("slot", slot.Index()),
@@ -513,6 +530,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		// stream (HTTP/2), without a log line: the client must not take a
 		// cut-off response for a whole one.
 		panic(http.ErrAbortHandler)
+	}
+}
+
+// closeConn asks net/http to close an HTTP/1 connection after the response,
+// which is all that failed. On HTTP/2 the header would close the whole
+// connection, with every other stream on it, so it is left out there.
+func closeConn(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
 	}
 }
 
@@ -558,22 +584,17 @@ func (s *Server) reap() {
 		s.mu.Unlock()
 		now := s.pool.Clock()
 		s.conns.sweep(now)
-		for _, st := range slots {
-			if st != nil && st.rw.expire(now, s) {
-				s.timedOut.Add(1)
-				s.log.Warn("hatago: request timed out", "slot", indexOf(slots, st), "timeout", s.cfg.RequestTimeout)
+		for i, st := range slots {
+			if st == nil {
+				continue
+			}
+			if st.rw.expire(now, s) {
+				s.log.Warn("hatago: request timed out", "slot", i, "timeout", s.cfg.RequestTimeout)
+			} else if st.rw.cutStalled(now) {
+				s.log.Warn("hatago: response cut: the client stopped reading", "slot", i, "write_timeout", s.cfg.WriteTimeout)
 			}
 		}
 	}
-}
-
-func indexOf(slots []*slotState, st *slotState) int {
-	for i, x := range slots {
-		if x == st {
-			return i
-		}
-	}
-	return -1
 }
 
 // Stats returns the server's stats document: Puma's single-mode fields and

@@ -7,17 +7,24 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
 )
 
 // responseWriter wraps the http.ResponseWriter a handler gets. It records
-// the status and size for stats and logs, sets the write deadline, turns an
-// error status into 413 when the body was too large, and lets the timeout
-// reaper end the response from another goroutine: after that, writes fail
-// with http.ErrHandlerTimeout. One lives in each slot and is reused by the
-// slot's requests, so wrapping costs no allocation.
+// the status and size for stats and logs, turns an error status into 413
+// when the body was too large, and lets the reaper end the response from
+// another goroutine: after a request timeout writes fail with
+// http.ErrHandlerTimeout, after a write timeout with os.ErrDeadlineExceeded.
+// One lives in each slot and is reused by the slot's requests, so wrapping
+// costs no allocation.
+//
+// The write timeout is the reaper's too (see cutStalled), not a socket
+// deadline: net/http clears an HTTP/1 connection's write deadline after
+// every response, so a deadline would cost a clock read and a timer reset on
+// every request.
 type responseWriter struct {
 	w            http.ResponseWriter
 	writeTimeout time.Duration
@@ -31,57 +38,61 @@ type responseWriter struct {
 	deadline     time.Duration           // on the pool's clock; 0: no request timeout
 	status       int                     // 0 until the header is written
 	written      int64
-	deadlineSet  bool
+	writingSince time.Duration // coarse clock when the header was written
+	ownDeadline  bool          // the handler set a write deadline itself
 	bodyTooLarge bool
 	timedOut     bool // the reaper ended the request
 	answered     bool // the reaper answered the client itself
+	cut          bool // the reaper cut a stalled response
+}
+
+// outcome is what the server still needs to know when a handler returns.
+type outcome struct {
+	status       int   // sent, or 0
+	written      int64 // body bytes
+	timedOut     bool  // past the request timeout
+	answered     bool  // the client got a response header, from the handler or the reaper
+	cut          bool  // the response stalled past the write timeout and was cut
+	bodyTooLarge bool
 }
 
 func (rw *responseWriter) begin(w http.ResponseWriter, r *http.Request, conn *connState, deadline time.Duration, cancel context.CancelCauseFunc) {
 	rw.mu.Lock()
 	rw.w, rw.r, rw.conn, rw.cancel = w, r, conn, cancel
 	rw.active, rw.deadline = true, deadline
-	rw.status, rw.written = 0, 0
-	rw.deadlineSet, rw.bodyTooLarge, rw.timedOut, rw.answered = false, false, false, false
+	rw.status, rw.written, rw.writingSince = 0, 0, 0
+	rw.ownDeadline, rw.bodyTooLarge, rw.timedOut, rw.answered, rw.cut = false, false, false, false, false
 	rw.mu.Unlock()
 }
 
 // end closes the request's books and reports what the server still has to
-// do: the status and size sent, whether it timed out, and whether the client
-// was answered already (by the handler or by the reaper).
-func (rw *responseWriter) end() (status int, written int64, timedOut, answered bool) {
+// do.
+func (rw *responseWriter) end() outcome {
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
-	if !rw.deadlineSet && rw.status == 0 && !rw.timedOut {
-		rw.setDeadlineLocked()
-	}
 	rw.active = false
-	status, written, timedOut = rw.status, rw.written, rw.timedOut
-	answered = rw.answered || rw.status != 0
+	o := outcome{
+		status:       rw.status,
+		written:      rw.written,
+		timedOut:     rw.timedOut,
+		answered:     rw.answered || rw.status != 0,
+		cut:          rw.cut,
+		bodyTooLarge: rw.bodyTooLarge,
+	}
 	rw.w, rw.r, rw.conn, rw.cancel = nil, nil, nil, nil
-	return status, written, timedOut, answered
+	return o
 }
 
-// setDeadlineLocked bounds the writing of the response by WriteTimeout.
-// On an HTTP/1 connection the deadline is kept from one request to the next
-// and set again only when less than half of WriteTimeout is left, which
-// spares most keep-alive requests a clock read and a timer reset: a response
-// gets between WriteTimeout/2 and WriteTimeout to be written.
-func (rw *responseWriter) setDeadlineLocked() {
-	rw.deadlineSet = true
-	if rw.writeTimeout <= 0 {
-		return
+// stoppedLocked returns the error for a write after the reaper ended the
+// response, or nil.
+func (rw *responseWriter) stoppedLocked() error {
+	switch {
+	case rw.timedOut:
+		return http.ErrHandlerTimeout
+	case rw.cut:
+		return os.ErrDeadlineExceeded
 	}
-	if c := rw.conn; c != nil && rw.r.ProtoMajor == 1 {
-		now := rw.clock()
-		if c.deadlineSet && now-c.deadlineAt < rw.writeTimeout/2 {
-			return
-		}
-		c.deadlineSet, c.deadlineAt = true, now
-		_ = c.conn.SetWriteDeadline(time.Now().Add(rw.writeTimeout))
-		return
-	}
-	_ = http.NewResponseController(rw.w).SetWriteDeadline(time.Now().Add(rw.writeTimeout))
+	return nil
 }
 
 func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
@@ -106,59 +117,71 @@ func (rw *responseWriter) writeHeaderLocked(code int) {
 	}
 	if rw.bodyTooLarge && code >= 400 {
 		code = http.StatusRequestEntityTooLarge
-		rw.w.Header().Set("Connection", "close")
+		closeConn(rw.w, rw.r)
 	}
-	if !rw.deadlineSet {
-		rw.setDeadlineLocked()
-	}
+	rw.writingSince = rw.clock()
 	rw.status = code
 	rw.w.WriteHeader(code)
 }
 
-func (rw *responseWriter) Write(p []byte) (int, error) {
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	if rw.timedOut {
-		return 0, http.ErrHandlerTimeout
+// startLocked checks that the response may still be written and writes
+// the header if the handler has not: after it, the reaper no longer writes
+// to the connection (it only closes it), so the handler's own writes happen
+// without the lock, and a handler blocked on a slow client never blocks the
+// reaper.
+func (rw *responseWriter) startLocked() error {
+	if err := rw.stoppedLocked(); err != nil {
+		return err
 	}
 	if rw.status == 0 {
 		rw.writeHeaderLocked(http.StatusOK)
 	}
+	return nil
+}
+
+func (rw *responseWriter) Write(p []byte) (int, error) {
+	rw.mu.Lock()
+	err := rw.startLocked()
+	rw.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
 	n, err := rw.w.Write(p)
-	rw.written += int64(n)
+	rw.count(int64(n))
 	return n, err
+}
+
+func (rw *responseWriter) count(n int64) {
+	rw.mu.Lock()
+	rw.written += n
+	rw.mu.Unlock()
 }
 
 // ReadFrom keeps net/http's sendfile path for io.Copy from a file.
 func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	if rw.timedOut {
-		return 0, http.ErrHandlerTimeout
-	}
-	if rw.status == 0 {
-		rw.writeHeaderLocked(http.StatusOK)
+	err := rw.startLocked()
+	rw.mu.Unlock()
+	if err != nil {
+		return 0, err
 	}
 	var n int64
-	var err error
 	if rf, ok := rw.w.(io.ReaderFrom); ok {
 		n, err = rf.ReadFrom(src)
 	} else {
 		n, err = io.Copy(struct{ io.Writer }{rw.w}, src)
 	}
-	rw.written += n
+	rw.count(n)
 	return n, err
 }
 
 // FlushError flushes the response; http.ResponseController.Flush calls it.
 func (rw *responseWriter) FlushError() error {
 	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	if rw.timedOut {
-		return http.ErrHandlerTimeout
-	}
-	if rw.status == 0 {
-		rw.writeHeaderLocked(http.StatusOK)
+	err := rw.startLocked()
+	rw.mu.Unlock()
+	if err != nil {
+		return err
 	}
 	return http.NewResponseController(rw.w).Flush()
 }
@@ -171,20 +194,52 @@ func (rw *responseWriter) Flush() { _ = rw.FlushError() }
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
-	if rw.timedOut {
-		return nil, nil, http.ErrHandlerTimeout
+	if err := rw.stoppedLocked(); err != nil {
+		return nil, nil, err
 	}
 	c, brw, err := http.NewResponseController(rw.w).Hijack()
 	if err == nil {
 		rw.status = http.StatusSwitchingProtocols
-		rw.deadline = 0 // a hijacked connection is the handler's to time out
+		rw.deadline = 0       // a hijacked connection is the handler's to time out
+		rw.ownDeadline = true // and to bound its writes
 	}
 	return c, brw, err
 }
 
+// SetWriteDeadline sets the response's write deadline, as
+// http.ResponseController.SetWriteDeadline does; from then on the handler's
+// deadline bounds the response instead of Config.WriteTimeout, so a long
+// stream can extend its own time.
+func (rw *responseWriter) SetWriteDeadline(t time.Time) error {
+	rw.mu.Lock()
+	rw.ownDeadline = true
+	rw.mu.Unlock()
+	return http.NewResponseController(rw.w).SetWriteDeadline(t)
+}
+
 // Unwrap lets http.ResponseController reach the methods not wrapped here
-// (SetReadDeadline, SetWriteDeadline, EnableFullDuplex).
+// (SetReadDeadline, EnableFullDuplex).
 func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
+
+// cutStalled ends a response that began writing more than WriteTimeout ago
+// on the coarse clock now: it closes an HTTP/1 connection, or fails an
+// HTTP/2 stream's writes. The handler's writes fail from then on. It reports
+// whether it cut.
+func (rw *responseWriter) cutStalled(now time.Duration) bool {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if !rw.active || rw.status == 0 || rw.ownDeadline || rw.writeTimeout <= 0 ||
+		rw.timedOut || rw.cut || now-rw.writingSince <= rw.writeTimeout {
+		return false
+	}
+	rw.cut = true
+	if rw.r.ProtoMajor == 1 && rw.conn != nil {
+		_ = rw.conn.conn.Close()
+	} else {
+		_ = http.NewResponseController(rw.w).SetWriteDeadline(time.Now())
+	}
+	return true
+}
 
 // cancelActive cancels the context of the request in flight, if any.
 func (rw *responseWriter) cancelActive(cause error) {
@@ -204,8 +259,8 @@ func (rw *responseWriter) markBodyTooLarge() {
 // expire ends the request if it is still the one that ran past deadline
 // now. It answers an HTTP/1 client at once on its connection when the
 // handler has not begun the response, or cuts the connection when it has;
-// for HTTP/2 the server answers when the handler returns. It reports whether
-// the request timed out.
+// for HTTP/2 the server answers when the handler returns. It counts the
+// timeout in s's stats and reports whether the request timed out.
 func (rw *responseWriter) expire(now time.Duration, s *Server) bool {
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
@@ -213,14 +268,24 @@ func (rw *responseWriter) expire(now time.Duration, s *Server) bool {
 		return false
 	}
 	rw.timedOut = true
+	s.timedOut.Add(1) // before the answer, so a client that sees it sees it counted
 	rw.cancel(ErrRequestTimeout)
+	// A handler blocked reading the body of a client that stopped sending
+	// does not see the cancellation: fail its read. (On HTTP/2 nothing
+	// else would: the connection stays open for the other streams.)
+	_ = http.NewResponseController(rw.w).SetReadDeadline(time.Now())
 	r := rw.r
 	if r.ProtoMajor != 1 || rw.conn == nil {
 		return true
 	}
 	conn := rw.conn.conn
 	if rw.status == 0 {
-		rw.answered = writeRaw(conn, r, s.cfg.ErrorHandler, ErrRequestTimeout) == nil
+		// ErrorHandler runs and the answer is written with rw.mu held, so
+		// that the handler cannot begin its own response meanwhile. The
+		// write is small and bounded by a deadline.
+		if code, err := writeRaw(conn, r, s.cfg.ErrorHandler, ErrRequestTimeout); err == nil {
+			rw.answered, rw.status = true, code // the status for the access log
+		}
 	}
 	// A response begun cannot be ended cleanly: cutting the connection
 	// tells the client it is incomplete. After an answer, the close is
@@ -260,8 +325,8 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 }
 
 // writeRaw renders handler's answer to err and writes it to conn as an
-// HTTP/1.1 response that closes the connection.
-func writeRaw(conn net.Conn, r *http.Request, handler func(http.ResponseWriter, *http.Request, error), err error) error {
+// HTTP/1.1 response that closes the connection. It returns the status sent.
+func writeRaw(conn net.Conn, r *http.Request, handler func(http.ResponseWriter, *http.Request, error), err error) (int, error) {
 	b := &bufferedResponse{h: http.Header{}}
 	handler(b, r, err)
 	if b.code == 0 {
@@ -279,7 +344,7 @@ func writeRaw(conn net.Conn, r *http.Request, handler func(http.ResponseWriter, 
 	}
 	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	_, werr := conn.Write(out.Bytes())
-	return werr
+	return b.code, werr
 }
 
 // limitedBody bounds a request body like http.MaxBytesReader, and tells the

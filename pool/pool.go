@@ -296,6 +296,8 @@ func (p *Pool) wait(ctx context.Context, arrived time.Duration) (*Slot, error) {
 	var stop bool
 	if s != nil {
 		stop = p.handOffLocked(s) // pass it on
+	} else if next := p.waiters.pop(); next != nil {
+		next.ch <- nil // pass the wake-up on: a slot may start for the next
 	}
 	p.mu.Unlock()
 	if stop {
