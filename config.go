@@ -53,23 +53,26 @@ type Config struct {
 	// Flag --slot-idle-timeout, HATAGO_SLOT_IDLE_TIMEOUT.
 	SlotIdleTimeout time.Duration
 
-	// HeaderTimeout bounds reading a request's headers, counted for a new
-	// connection from accept (a TLS handshake included): a client that
-	// never finishes them is cut off. The body is bounded by
-	// RequestTimeout, which runs while the handler reads it. Default
+	// HeaderTimeout bounds the time from accepting a connection (a TLS
+	// handshake included) to its first request's headers being read: a
+	// client that never finishes them is cut off. Later requests on a
+	// keep-alive connection are bounded by IdleTimeout. The body is bounded
+	// by RequestTimeout, which runs while the handler reads it. Default
 	// DefaultHeaderTimeout. Flag --header-timeout.
 	HeaderTimeout time.Duration
-	// IdleTimeout bounds the wait for the next request on a keep-alive
-	// connection (Puma's persistent_timeout). Default DefaultIdleTimeout.
-	// Flag --idle-timeout.
+	// IdleTimeout bounds the time from a handler's return to the next
+	// request's headers on the same connection (Puma's persistent_timeout):
+	// the rest of the response going out, the wait, the next headers.
+	// Default DefaultIdleTimeout. Flag --idle-timeout.
 	IdleTimeout time.Duration
-	// WriteTimeout bounds writing a response: from its first byte while
-	// the handler runs, and again from the handler's return while net/http
-	// sends what is left. Past it the connection (an HTTP/2 stream) is cut
-	// and the handler's writes fail with os.ErrDeadlineExceeded. A handler
-	// that sets its own write deadline with http.ResponseController is
-	// bounded by that instead, so a long stream can extend its time.
-	// Negative: none. Default DefaultWriteTimeout. Flag --write-timeout.
+	// WriteTimeout bounds writing a response while the handler runs, from
+	// its first byte: past it the connection (an HTTP/2 stream) is cut and
+	// the handler's writes fail with os.ErrDeadlineExceeded. What net/http
+	// sends after the handler returns (at most a buffer's worth) is bounded
+	// by IdleTimeout. A handler that sets its own write deadline with
+	// http.ResponseController is bounded by that instead, so a long stream
+	// can extend its time. Negative: none. Default DefaultWriteTimeout.
+	// Flag --write-timeout.
 	WriteTimeout time.Duration
 	// RequestTimeout is the hard limit on a request, from its arrival
 	// (queue time included: a request still waiting for a slot then is

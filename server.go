@@ -107,7 +107,7 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 			return context.WithValue(ctx, connKey{}, s.conns.open(c))
 		},
 	}
-	s.conns.header, s.conns.idle, s.conns.write = cfg.HeaderTimeout, cfg.IdleTimeout, cfg.WriteTimeout
+	s.conns.header, s.conns.idle = cfg.HeaderTimeout, cfg.IdleTimeout
 	s.http.RegisterOnShutdown(s.conns.closeNew)
 	if cfg.ControlURL != "" {
 		s.control, err = control.New(control.Config{URL: cfg.ControlURL, Token: cfg.ControlToken, Target: s, Logger: cfg.Logger})
@@ -303,9 +303,10 @@ func (s *Server) ControlToken() string {
 func (s *Server) Done() <-chan struct{} { return s.done }
 
 // Shutdown stops the server gracefully: it stops accepting (new
-// connections are refused), closes idle connections, lets admitted requests
-// finish, including those waiting in the backlog, and then closes the slots
-// and their resources. If ctx ends first, requests still waiting are
+// connections are refused), closes idle connections and those whose first
+// request has not reached the server yet, lets admitted requests finish,
+// including those waiting in the backlog, and then closes the slots and
+// their resources. If ctx ends first, requests still waiting are
 // answered 503, running ones have their context cancelled, and every
 // connection is closed; Shutdown then returns an error saying how many
 // requests did not finish. Shutdown is idempotent: later calls wait for the

@@ -7,7 +7,7 @@
 # 0, so the two do not fight over a core and rounds agree with each other.
 # HATAGO_* variables in the environment configure the Hatago server;
 # BASELINE=nethttp-timeouts compares against net/http with Hatago's default
-# timeouts instead of bare net/http.
+# timeouts instead of bare net/http; PIN=0 lets both share every core.
 set -euo pipefail
 rounds=${1:-3} secs=${2:-10} conns=${3:-64}
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 bin=$(mktemp -d)/plaintext
 go build -o "$bin" ./plaintext
 pin_server=() pin_wrk=()
-if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   pin_server=(taskset -c 1) pin_wrk=(taskset -c 0)
   export GOMAXPROCS=1
 fi
