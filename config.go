@@ -117,8 +117,10 @@ type Config struct {
 	// Logger receives the server's own log lines (start, stop, panics,
 	// errors). Default slog.Default().
 	Logger *slog.Logger
-	// AccessLog, if true, logs every request at Info level through Logger,
-	// with its slot and queue time. Flag --access-log, HATAGO_ACCESS_LOG.
+	// AccessLog, if true, logs every request at Info level through Logger:
+	// method, path, status, bytes, duration, queue time and slot (-1 for a
+	// request refused before it got one). Flag --access-log,
+	// HATAGO_ACCESS_LOG.
 	AccessLog bool
 	// ErrorHandler answers the failures that happen outside a handler's
 	// own response: a full backlog, a stop, a slot whose resources failed

@@ -428,9 +428,14 @@ func (s *Server) cancelRequests(cause error) {
 // serve is the http.Handler that net/http runs: it admits the request onto
 // a slot and runs the user's handler there.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	var began time.Time // for the access log of requests refused before a slot
+	if s.cfg.AccessLog {
+		began = time.Now()
+	}
 	if s.cfg.MaxBodyBytes > 0 && r.ContentLength > s.cfg.MaxBodyBytes {
 		closeConn(w, r)
-		s.cfg.ErrorHandler(w, r, ErrBodyTooLarge)
+		status, n := s.answer(w, r, ErrBodyTooLarge)
+		s.logAccess(r, status, n, time.Since(began), 0, -1)
 		return
 	}
 	conn, _ := r.Context().Value(connKey{}).(*connState)
@@ -456,7 +461,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, ErrShuttingDown):
 			w.Header().Set("Connection", "close")
 		}
-		s.cfg.ErrorHandler(w, r, err)
+		status, n := s.answer(w, r, err)
+		s.logAccess(r, status, n, time.Since(began), time.Since(began), -1)
 		return
 	}
 	st := slot.Data.(*slotState)
@@ -483,7 +489,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if cancel != nil {
 		cancel(context.Canceled)
 	}
-	status, answered := o.status, o.answered
+	status, written, answered := o.status, o.written, o.answered
 	abort := false
 	switch {
 	case o.cut:
@@ -496,34 +502,23 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			abort = true
 		} else {
 			closeConn(w, r)
-			s.cfg.ErrorHandler(w, r, &PanicError{Value: panicked, Stack: stack})
-			status = http.StatusInternalServerError
+			status, written = s.answer(w, r, &PanicError{Value: panicked, Stack: stack})
 		}
 	case panicked != nil:
 		abort = true
 	case o.timedOut && !answered:
 		closeConn(w, r)
-		s.cfg.ErrorHandler(w, r, ErrRequestTimeout)
-		status = ErrorStatus(ErrRequestTimeout)
+		status, written = s.answer(w, r, ErrRequestTimeout)
 	case o.timedOut:
 		abort = true // the response was begun and cannot be completed
 	case status == 0 && o.bodyTooLarge:
 		closeConn(w, r)
-		s.cfg.ErrorHandler(w, r, ErrBodyTooLarge)
-		status = http.StatusRequestEntityTooLarge
+		status, written = s.answer(w, r, ErrBodyTooLarge)
 	case status == 0:
 		status = http.StatusOK
 	}
 	if s.cfg.AccessLog {
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", status),
-			slog.Int64("bytes", o.written),
-			slog.Duration("duration", s.pool.Clock()-slot.Arrived()),
-			slog.Duration("queue", slot.Queued()),
-			slog.Int("slot", slot.Index()),
-			slog.String("remote", r.RemoteAddr))
+		s.logAccess(r, status, written, s.pool.Clock()-slot.Arrived(), slot.Queued(), slot.Index())
 	}
 	s.pool.Release(slot)
 	if abort {
@@ -541,6 +536,59 @@ func closeConn(w http.ResponseWriter, r *http.Request) {
 	if r.ProtoMajor == 1 {
 		w.Header().Set("Connection", "close")
 	}
+}
+
+// answer runs ErrorHandler for err and returns the status and body bytes it
+// sent.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, err error) (status int, written int64) {
+	rec := statusRecorder{ResponseWriter: w}
+	s.cfg.ErrorHandler(&rec, r, err)
+	if rec.status == 0 {
+		rec.status = http.StatusOK // what net/http sends for an empty answer
+	}
+	return rec.status, rec.written
+}
+
+// statusRecorder notes what an ErrorHandler sends.
+type statusRecorder struct {
+	http.ResponseWriter
+	status  int
+	written int64
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 && (code < 100 || code > 199) {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logAccess writes a request's access log line, if the access log is on.
+// slot is -1 for a request refused before it got one.
+func (s *Server) logAccess(r *http.Request, status int, written int64, duration, queued time.Duration, slot int) {
+	if !s.cfg.AccessLog {
+		return
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Int64("bytes", written),
+		slog.Duration("duration", duration),
+		slog.Duration("queue", queued),
+		slog.Int("slot", slot),
+		slog.String("remote", r.RemoteAddr))
 }
 
 // invoke runs the handler, recovering a panic with its stack.

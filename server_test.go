@@ -635,3 +635,54 @@ func TestRequestTimeoutCoversQueueTime(t *testing.T) {
 		t.Fatalf("backlog %d timed_out %d, want 0 and both requests counted", st.Backlog, st.TimedOut)
 	}
 }
+
+// TestAccessLogRefused: requests refused before they reach a slot are
+// logged too, with slot -1 and the status the ErrorHandler really sent.
+func TestAccessLogRefused(t *testing.T) {
+	var logs lockedBuffer
+	g := newGate()
+	_, url := start(t, g, hatago.Config{AccessLog: true, MaxSlots: 1, Backlog: -1, MaxBodyBytes: 10,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			w.WriteHeader(hatago.ErrorStatus(err) + 5) // a custom status, to see it logged
+		}})
+	c := client(t)
+	held := make(chan result)
+	go func() { held <- get(c, url+"/held") }()
+	<-g.entered
+	if r := get(c, url+"/refused"); r.status != 508 {
+		t.Fatalf("refused: %d, want the custom 508", r.status)
+	}
+	req, _ := http.NewRequest("POST", url+"/big", strings.NewReader(strings.Repeat("x", 11)))
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 418 {
+		t.Fatalf("too large: %d, want the custom 418", resp.StatusCode)
+	}
+	close(g.release)
+	<-held
+	byPath := map[string]map[string]any{}
+	for _, rec := range logs.records(t, "request") {
+		byPath[rec["path"].(string)] = rec
+	}
+	for path, status := range map[string]float64{"/refused": 508, "/big": 418, "/held": 200} {
+		rec, ok := byPath[path]
+		if !ok {
+			t.Errorf("no access log line for %s", path)
+			continue
+		}
+		if rec["status"] != status {
+			t.Errorf("%s logged status %v, want %v", path, rec["status"], status)
+		}
+		wantSlot := -1.0
+		if path == "/held" {
+			wantSlot = 0
+		}
+		if rec["slot"] != wantSlot {
+			t.Errorf("%s logged slot %v, want %v", path, rec["slot"], wantSlot)
+		}
+	}
+}
