@@ -205,13 +205,26 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}
 
+	s.conns.now.Store(int64(s.pool.Clock())) // before the first connection
 	s.mu.Lock()
+	if s.stopping {
+		// A stop (from the control server, say) began meanwhile: undo.
+		s.mu.Unlock()
+		for _, l := range ls {
+			l.Close()
+		}
+		if s.control != nil {
+			_ = s.control.Shutdown(ctx)
+		}
+		s.closePool()
+		return fmt.Errorf("hatago: start: %w", ErrShuttingDown)
+	}
 	s.listeners = ls
 	s.startedAt = time.Now().UTC()
+	// Counted under s.mu, which a stop takes before it waits for them.
+	s.serving.Add(len(ls) + 1)
 	s.mu.Unlock()
-	s.conns.now.Store(int64(s.pool.Clock())) // before the first connection
 	for _, l := range ls {
-		s.serving.Add(1)
 		go func() {
 			defer s.serving.Done()
 			if err := s.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -219,7 +232,6 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		}()
 	}
-	s.serving.Add(1)
 	go s.reap()
 	attrs := []any{"slots", fmt.Sprintf("%d:%d", s.cfg.MinSlots, s.cfg.MaxSlots), "backlog", s.cfg.Backlog, "pid", os.Getpid()}
 	for _, l := range ls {

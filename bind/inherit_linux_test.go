@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hatago/hatago/internal/testcert"
 )
 
 // TestHelperProcess is not a test: the tests below run the test binary
@@ -204,7 +206,7 @@ func TestSystemdActivation(t *testing.T) {
 // TestFDInherit passes TCP, unix and TLS listeners to a child through
 // ExtraFiles, as cluster mode will; the child opens them as fd://N.
 func TestFDInherit(t *testing.T) {
-	certFile, keyFile, pool := writeCert(t, t.TempDir())
+	certFile, keyFile, pool := testcert.Write(t, t.TempDir())
 	tcpL := mustListen(t, "tcp://127.0.0.1:0")
 	path := filepath.Join(shortDir(t), "fd.sock")
 	unixL := mustListen(t, "unix://"+path)

@@ -3,18 +3,11 @@ package bind
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hatago/hatago/internal/testcert"
 )
 
 // errAny in a test table accepts any error.
@@ -397,55 +392,10 @@ func TestListenUnixAbstract(t *testing.T) {
 	wait()
 }
 
-// writeCert writes a self-signed ECDSA certificate for 127.0.0.1 and
-// localhost, and its key, to dir. It returns their paths and a pool
-// that trusts the certificate.
-func writeCert(tb testing.TB, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "hatago test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
-}
-
 // TestListenTLSHTTP2 serves net/http on an ssl:// listener and checks
 // that a client speaks HTTP/2 to it, negotiated by ALPN.
 func TestListenTLSHTTP2(t *testing.T) {
-	certFile, keyFile, pool := writeCert(t, t.TempDir())
+	certFile, keyFile, pool := testcert.Write(t, t.TempDir())
 	for _, scheme := range []string{"ssl", "tls"} {
 		t.Run(scheme, func(t *testing.T) {
 			l := mustListen(t, scheme+"://127.0.0.1:0?cert="+certFile+"&key="+keyFile)
@@ -483,7 +433,7 @@ func TestListenTLSHTTP2(t *testing.T) {
 }
 
 func TestListenTLSHandshake(t *testing.T) {
-	certFile, keyFile, pool := writeCert(t, t.TempDir())
+	certFile, keyFile, pool := testcert.Write(t, t.TempDir())
 	l := mustListen(t, "ssl://127.0.0.1:0?cert="+certFile+"&key="+keyFile)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -629,7 +579,7 @@ func TestListenAllCloses(t *testing.T) {
 // TestListenAllInherited checks which binds take which inherited
 // sockets; the sockets are ordinary listeners standing in for systemd's.
 func TestListenAllInherited(t *testing.T) {
-	certFile, keyFile, _ := writeCert(t, t.TempDir())
+	certFile, keyFile, _ := testcert.Write(t, t.TempDir())
 	tests := []struct {
 		name    string
 		urls    []string // {LOOP}, {ANY} and {SOCK} stand for the inherited addresses
@@ -705,7 +655,7 @@ func TestListenAllInherited(t *testing.T) {
 }
 
 func TestFileFromFile(t *testing.T) {
-	certFile, keyFile, pool := writeCert(t, t.TempDir())
+	certFile, keyFile, pool := testcert.Write(t, t.TempDir())
 	dir := shortDir(t)
 	tests := []struct {
 		url    string
