@@ -140,6 +140,7 @@ type ConfigError struct {
 	Reason string
 }
 
+// Error returns "hatago: config: FIELD (FLAG): REASON".
 func (e *ConfigError) Error() string {
 	if e.Flag != "" {
 		return fmt.Sprintf("hatago: config: %s (%s): %s", e.Field, e.Flag, e.Reason)

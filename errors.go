@@ -32,6 +32,7 @@ type PanicError struct {
 	Stack []byte
 }
 
+// Error returns the panic value, prefixed "hatago: handler panic".
 func (e *PanicError) Error() string { return fmt.Sprintf("hatago: handler panic: %v", e.Value) }
 
 // Unwrap returns the panic value if it is an error, so errors.Is and

@@ -17,11 +17,12 @@ const (
 	// minShift drops the nanoseconds below 1µs-ish resolution: durations
 	// are bucketed in units of 1<<minShift ns (1.024µs).
 	minShift = 10
-	// Buckets is the number of buckets; the last one holds everything
-	// from about 4.6 hours up.
-	groups  = 35
-	Buckets = groups * subBuckets
+	groups   = 35
 )
+
+// Buckets is the number of buckets; the last one holds everything from
+// about 36 hours up (TestLastBucket).
+const Buckets = groups * subBuckets
 
 // Histogram counts durations in log-linear buckets. Its zero value is empty
 // and ready to use.

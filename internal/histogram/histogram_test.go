@@ -89,3 +89,13 @@ func BenchmarkRecord(b *testing.B) {
 		h.Record(time.Duration(i&0xffff) * time.Microsecond)
 	}
 }
+
+func TestLastBucket(t *testing.T) {
+	bound := upper(Buckets - 2)
+	if bound < 36*time.Hour || bound > 37*time.Hour {
+		t.Fatalf("last bucket starts at %v, want about 36h as documented", bound)
+	}
+	if got := index(100 * time.Hour); got != Buckets-1 {
+		t.Fatalf("100h in bucket %d, want the last, %d", got, Buckets-1)
+	}
+}
