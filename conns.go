@@ -14,6 +14,9 @@ const (
 	phaseIdle        // its last handler returned: finishing that response, waiting, reading the next
 )
 
+// connKey is the context key of a connection's *connState.
+type connKey struct{}
+
 // connState is what the server keeps of one connection, in its context.
 //
 // Header and idle limits are enforced by sweeping these records on a coarse

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 )
 
 // nopWriter is the cheapest http.ResponseWriter, so the benchmarks below
@@ -15,9 +14,6 @@ type nopWriter struct{ h http.Header }
 func (w *nopWriter) Header() http.Header         { return w.h }
 func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (w *nopWriter) WriteHeader(int)             {}
-
-// SetWriteDeadline is there because net/http's own writer has it.
-func (w *nopWriter) SetWriteDeadline(time.Time) error { return nil }
 
 var hello = []byte("Hello, World!")
 

@@ -301,8 +301,6 @@ func (rw *responseWriter) expire(now time.Duration, s *Server) bool {
 	return true
 }
 
-type connKey struct{}
-
 // bufferedResponse is an http.ResponseWriter that keeps what is written, so
 // ErrorHandler can answer on a raw connection.
 type bufferedResponse struct {
