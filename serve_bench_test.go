@@ -1,7 +1,9 @@
 package hatago
 
 import (
+	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -29,9 +31,11 @@ func BenchmarkServe(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		cfg  Config
+		h2   bool // a request with a context of its own, as on HTTP/2
 	}{
-		{"defaults", Config{}},
-		{"no-request-timeout", Config{RequestTimeout: -1}},
+		{"defaults", Config{}, false},
+		{"no-request-timeout", Config{RequestTimeout: -1}, false},
+		{"own-context", Config{}, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			tc.cfg.Logger = slog.New(slog.DiscardHandler)
@@ -40,6 +44,14 @@ func BenchmarkServe(b *testing.B) {
 				b.Fatal(err)
 			}
 			r := httptest.NewRequest("GET", "/", nil)
+			if !tc.h2 {
+				// As net/http serves it: under the connection's context.
+				c1, c2 := net.Pipe()
+				defer c1.Close()
+				defer c2.Close()
+				conn := s.conns.open(context.Background(), c1, tc.cfg.RequestTimeout >= 0)
+				r = r.WithContext(conn)
+			}
 			w := &nopWriter{h: http.Header{}}
 			b.ReportAllocs()
 			for b.Loop() {

@@ -104,7 +104,7 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 		ErrorLog:       slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 		ConnState:      s.conns.hook,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, s.conns.open(c))
+			return s.conns.open(ctx, c, cfg.RequestTimeout > 0)
 		},
 	}
 	s.conns.header, s.conns.idle = cfg.HeaderTimeout, cfg.IdleTimeout
@@ -479,15 +479,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	st := slot.Data.(*slotState)
 
-	parent := r.Context()
 	var cancel context.CancelCauseFunc
 	var deadline time.Duration
 	if s.cfg.RequestTimeout > 0 {
-		parent, cancel = context.WithCancelCause(parent)
 		deadline = slot.Arrived() + s.cfg.RequestTimeout
 	}
-	rc := &requestContext{Context: parent, info: requestInfo{slot: slot.Index(), queued: slot.Queued()}, res: st.res}
-	req := r.WithContext(rc)
+	req := r
+	h1 := conn != nil && r.ProtoMajor == 1
+	if h1 {
+		// See connState: the request's context is net/http's, under the
+		// connection's.
+		cancel = conn.cancel
+		conn.info.set(slot.Index(), slot.Queued(), st.res)
+	} else {
+		parent := r.Context()
+		if s.cfg.RequestTimeout > 0 {
+			parent, cancel = context.WithCancelCause(parent)
+		}
+		rc := &requestContext{Context: parent}
+		rc.info.set(slot.Index(), slot.Queued(), st.res)
+		req = r.WithContext(rc)
+	}
 	rw := &st.rw
 	rw.begin(w, r, conn, deadline, cancel)
 	if s.cfg.MaxBodyBytes > 0 && r.Body != nil && r.Body != http.NoBody {
@@ -498,7 +510,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	panicked, stack := s.invoke(rw, req)
 
 	o := rw.end()
-	if cancel != nil {
+	if h1 {
+		conn.info.clear()
+		if conn.Err() != nil {
+			// Canceled by a timeout or a forced stop: every later request
+			// on the connection would start canceled.
+			closeConn(w, r)
+		}
+	} else if cancel != nil {
 		cancel(context.Canceled)
 	}
 	status, written, answered := o.status, o.written, o.answered
