@@ -1,0 +1,5 @@
+package query
+
+import "database/sql"
+
+var errNoRows = sql.ErrNoRows
