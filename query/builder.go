@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hatago/hatago/query/dialect"
 )
@@ -85,6 +86,7 @@ type cond struct {
 	kind condKind
 	col  string
 	op   string
+	arg  any // condCmp's value
 	args []any
 	sub  []cond
 	raw  string
@@ -155,7 +157,7 @@ func (q Query[T]) Key(column string) Query[T] {
 func (q Query[T]) Select(columns ...string) Query[T] {
 	for _, c := range columns {
 		name, alias := splitAlias(c)
-		if name == "*" {
+		if name == "*" && alias == "" {
 			continue
 		}
 		name = strings.TrimSuffix(name, ".*")
@@ -190,7 +192,7 @@ func (q Query[T]) cmp(or bool, col, op string, v any) Query[T] {
 	if !ok {
 		return q.fail("operator %q (want =, !=, <>, <, <=, >, >=, like, not like, ilike, not ilike)", op)
 	}
-	q.where = add(q.where, cond{or: or, kind: condCmp, col: col, op: sqlOp, args: []any{v}})
+	q.where = add(q.where, cond{or: or, kind: condCmp, col: col, op: sqlOp, arg: v})
 	return q
 }
 
@@ -380,7 +382,7 @@ func (q Query[T]) Having(column, op string, value any) Query[T] {
 	if !ok {
 		return q.fail("operator %q", op)
 	}
-	q.having = add(q.having, cond{kind: condCmp, col: column, op: sqlOp, args: []any{value}})
+	q.having = add(q.having, cond{kind: condCmp, col: column, op: sqlOp, arg: value})
 	return q
 }
 
@@ -443,8 +445,12 @@ func (q Query[T]) Before(column string, value any) Query[T] {
 
 // splitAlias splits "name AS alias" (any case, single spaces).
 func splitAlias(s string) (name, alias string) {
-	if i := strings.Index(strings.ToLower(s), " as "); i >= 0 {
-		return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+4:])
+	// Byte by byte: strings.ToLower may change the length of s (invalid
+	// UTF-8, some non-ASCII letters), and its offsets would not fit s.
+	for i := 0; i+4 <= len(s); i++ {
+		if s[i] == ' ' && s[i+1]|0x20 == 'a' && s[i+2]|0x20 == 's' && s[i+3] == ' ' {
+			return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+4:])
+		}
 	}
 	return s, ""
 }
@@ -546,7 +552,7 @@ func (sb *sqlBuf) conds(cs []cond) error {
 		case condCmp:
 			sb.ident(c.col)
 			sb.b = append(append(append(sb.b, ' '), c.op...), ' ')
-			sb.arg(c.args[0])
+			sb.arg(c.arg)
 		case condColumn:
 			sb.ident(c.col)
 			sb.b = append(append(append(sb.b, ' '), c.op...), ' ')
@@ -746,10 +752,10 @@ func (q *Query[T]) run(ctx context.Context, build func(sb *sqlBuf) error) (*Rows
 		sb.free()
 		return nil, err
 	}
-	sql := db.cache.intern(sb.b)
+	st := db.cache.intern(sb.b)
 	args := sb.args
 	sb.free()
-	r, err := s.query(ctx, sql, args)
+	r, err := runQuery(ctx, s, st, args)
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -766,10 +772,10 @@ func (q *Query[T]) execSQL(ctx context.Context, build func(sb *sqlBuf) error) (i
 		sb.free()
 		return 0, err
 	}
-	sql := db.cache.intern(sb.b)
+	st := db.cache.intern(sb.b)
 	args := sb.args
 	sb.free()
-	n, err := s.exec(ctx, sql, args)
+	n, err := runExec(ctx, s, st, args)
 	return n, mapError(err)
 }
 
@@ -909,6 +915,11 @@ func (q Query[T]) aggregate(ctx context.Context, fn, column string, dest any) er
 	if dv.Kind() != reflect.Pointer || dv.IsNil() {
 		return invalid("%s(%s) into %T: want a non-nil pointer", fn, column, dest)
 	}
+	if t, ok := dest.(*time.Time); ok {
+		if db, _ := q.x.target(); db.dialect.Name() == "sqlite" {
+			return q.sqliteTime(ctx, expr, t)
+		}
+	}
 	pp := reflect.New(dv.Type())
 	if err := q.scalar(ctx, expr, pp.Interface()); err != nil {
 		return err
@@ -920,6 +931,40 @@ func (q Query[T]) aggregate(ctx context.Context, fn, column string, dest any) er
 	return nil
 }
 
+// sqliteTime reads MIN or MAX of a time column on SQLite, which returns
+// the text it stores: the driver reads text as a time only from a column
+// declared as one, and an aggregate has no declared type.
+func (q Query[T]) sqliteTime(ctx context.Context, expr string, dest *time.Time) error {
+	var s *string
+	if err := q.scalar(ctx, expr, &s); err != nil {
+		return err
+	}
+	if s == nil {
+		return &Error{Kind: ErrNotFound, Err: errNoRows}
+	}
+	for _, layout := range sqliteTimeLayouts {
+		if t, err := time.Parse(layout, *s); err == nil {
+			*dest = t.UTC()
+			return nil
+		}
+	}
+	return invalid("%s = %q: not a time", expr, *s)
+}
+
+// sqliteTimeLayouts are the forms of a time as SQLite text: the driver's
+// (see Open), time.Time.String's, SQLite's own; those without a zone
+// are UTC.
+var sqliteTimeLayouts = []string{
+	"2006-01-02 15:04:05.999999999-07:00",
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05.999999999 -0700 MST",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
 func (q Query[T]) scalarRows(ctx context.Context, expr string) (*Rows, error) {
 	return q.run(ctx, func(sb *sqlBuf) error {
 		grouped := len(q.group) > 0 || q.distinct
@@ -928,7 +973,11 @@ func (q Query[T]) scalarRows(ctx context.Context, expr string) (*Rows, error) {
 			sb.str(expr)
 			sb.str(" FROM (")
 			inner := q
-			inner.order, inner.limit, inner.offset = nil, -1, 0
+			inner.order, inner.limit, inner.offset, inner.lock = nil, -1, 0, false
+			if len(q.group) > 0 && len(q.sel) == 0 && q.selRaw == nil {
+				// One row per group: PostgreSQL refuses * with GROUP BY.
+				inner.sel = q.group
+			}
 			if err := inner.selectSQL(sb, "*"); err != nil {
 				return err
 			}
@@ -1113,13 +1162,13 @@ func insertRows(ctx context.Context, x Executor, d dialect.Dialect, table string
 		chunk := rows[start:min(start+per, len(rows))]
 		sb := getBuf(d)
 		insertSQL(sb, table, cols, chunk)
-		sql := string(sb.b)
+		st := &statement{text: string(sb.b)}
 		if len(chunk) == per || start == 0 {
-			sql = db.cache.intern(sb.b)
+			st = db.cache.intern(sb.b)
 		}
 		args := sb.args
 		sb.free()
-		n, err := s.exec(ctx, sql, args)
+		n, err := runExec(ctx, s, st, args)
 		if err != nil {
 			return total, mapError(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"sync"
@@ -22,7 +23,7 @@ import (
 // Options are a DB's pool settings. Zero fields take the defaults noted.
 type Options struct {
 	// MaxConns bounds the open connections: 4 per CPU on PostgreSQL (at
-	// least 4); on SQLite, unbounded for a file and 1 for ":memory:".
+	// least 4); on SQLite, unbounded.
 	MaxConns int
 	// MinConns are kept open even when idle (PostgreSQL only; default 0).
 	MinConns int
@@ -44,6 +45,10 @@ type DB struct {
 	sql     *sql.DB
 	cache   sqlCache
 	closed  atomic.Bool
+	// keep holds a sqlite::memory: database open outside the pool: the
+	// memdb VFS frees a database when its last connection closes, and
+	// the pool closes idle and old connections.
+	keep io.Closer
 }
 
 // Open opens the database at rawURL and checks that it answers:
@@ -111,6 +116,14 @@ func openSQLite(path string, o Options) (*DB, error) {
 	}
 	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
+	// Times are text on SQLite and compare as text: write them all in
+	// one zone, so that = , < and ORDER BY compare instants. They read
+	// back in UTC.
+	q.Set("_timezone", "UTC")
+	// A double-quoted name that is no column must be an error, not the
+	// string SQLite's quirk would make of it ("stauts" = 'x' is false for
+	// every row, ORDER BY "typo" a constant).
+	q.Set("_dqs", "0")
 	memory := path == ":memory:"
 	var dsn string
 	if memory {
@@ -133,13 +146,20 @@ func openSQLite(path string, o Options) (*DB, error) {
 	sdb.SetMaxIdleConns(max(o.MaxConns, 4))
 	sdb.SetConnMaxIdleTime(o.MaxIdleTime)
 	sdb.SetConnMaxLifetime(o.MaxLifetime)
-	return &DB{dialect: dialect.SQLite{}, url: "sqlite:" + path, sql: sdb}, nil
+	db := &DB{dialect: dialect.SQLite{}, url: "sqlite:" + path, sql: sdb}
+	if memory {
+		if db.keep, err = sdb.Driver().Open(dsn); err != nil {
+			sdb.Close()
+			return nil, fmt.Errorf("hatago/query: sqlite %s: %w", path, mapError(err))
+		}
+	}
+	return db, nil
 }
 
 func openPostgres(ctx context.Context, rawURL string, o Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("hatago/query: postgres URL %s: %w", redact(rawURL), err)
+		return nil, &redactedError{hidePasswords(fmt.Sprintf("hatago/query: postgres URL %s: %v", rawURL, err), rawURL), err}
 	}
 	if o.MaxConns > 0 {
 		cfg.MaxConns = int32(o.MaxConns)
@@ -149,19 +169,67 @@ func openPostgres(ctx context.Context, rawURL string, o Options) (*DB, error) {
 	cfg.MaxConnLifetime = o.MaxLifetime
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("hatago/query: postgres %s: %w", redact(rawURL), err)
+		return nil, &redactedError{hidePasswords(fmt.Sprintf("hatago/query: postgres %s: %v", rawURL, err), rawURL), err}
 	}
 	return &DB{dialect: dialect.Postgres{}, url: redact(rawURL), pg: pool}, nil
 }
 
-// redact hides the password of a URL for messages.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+// redact hides the passwords of a database URL for messages: its user
+// information's and a password parameter's, even when the URL does not
+// parse (a malformed URL is what error messages show most).
+func redact(raw string) string { return hidePasswords(raw, raw) }
+
+// hidePasswords returns msg with the passwords that rawURL holds replaced
+// by xxxxx, escaped or not.
+func hidePasswords(msg, rawURL string) string {
+	var pws []string
+	// User information: "user:password@" after the scheme, before the
+	// query.
+	rest := rawURL
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
 	}
-	return u.Redacted()
+	rest, _, _ = strings.Cut(rest, "?")
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+			pws = append(pws, pw)
+		}
+	}
+	// Parameters: "password=..." up to the next & or space.
+	for s := rawURL; ; {
+		i := strings.Index(s, "password=")
+		if i < 0 {
+			break
+		}
+		s = s[i+len("password="):]
+		end := strings.IndexAny(s, "& ")
+		if end < 0 {
+			end = len(s)
+		}
+		pws = append(pws, s[:end])
+		s = s[end:]
+	}
+	for _, pw := range pws {
+		if pw == "" {
+			continue
+		}
+		if u, err := url.QueryUnescape(pw); err == nil && u != pw && u != "" {
+			msg = strings.ReplaceAll(msg, u, "xxxxx")
+		}
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	}
+	return msg
 }
+
+// redactedError is a driver's error with the passwords hidden in its
+// message; errors.Is and errors.As still reach the driver's error.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // Dialect is the database's SQL flavour.
 func (db *DB) Dialect() dialect.Dialect { return db.dialect }
@@ -187,7 +255,12 @@ func (db *DB) Close() error {
 		db.pg.Close()
 		return nil
 	}
-	return db.sql.Close()
+	db.cache.close()
+	err := db.sql.Close()
+	if db.keep != nil {
+		db.keep.Close()
+	}
+	return err
 }
 
 // PoolStats is a snapshot of a DB's connections.
@@ -222,30 +295,46 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 // needs a session of its own: session settings, advisory locks, temporary
 // tables.
 func (db *DB) Conn(ctx context.Context, fn func(c *Conn) error) error {
-	var s session
+	c, err := db.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	return fn(c)
+}
+
+// Acquire takes a connection out of the pool until Release: for a
+// per-worker connection (see package resource) that spares each query the
+// pool's bookkeeping and keeps its prepared statements at hand.
+func (db *DB) Acquire(ctx context.Context) (*Conn, error) {
 	if db.pg != nil {
 		pc, err := db.pg.Acquire(ctx)
 		if err != nil {
-			return mapError(err)
+			return nil, mapError(err)
 		}
-		defer pc.Release()
-		s = pgSession{pc}
-	} else {
-		sc, err := db.sql.Conn(ctx)
-		if err != nil {
-			return mapError(err)
-		}
-		defer sc.Close()
-		s = sqlConnSession{sc}
+		return &Conn{db: db, s: pgSession{pc}, release: pc.Release}, nil
 	}
-	return fn(&Conn{db: db, s: s})
+	sc, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	cs := &sqlConnSession{c: sc}
+	return &Conn{db: db, s: cs, release: cs.close}, nil
 }
 
-// Conn is one connection held by DB.Conn.
+// Conn is one connection held by DB.Conn or DB.Acquire. Like a
+// connection, it runs one statement at a time: share it between
+// goroutines only with care.
 type Conn struct {
-	db *DB
-	s  session
+	db      *DB
+	s       session
+	release func()
+	once    sync.Once
 }
+
+// Release returns the connection to the pool. It is safe to call more
+// than once.
+func (c *Conn) Release() { c.once.Do(c.release) }
 
 // Executor is where a query runs: a *DB (any pooled connection), a *Conn
 // or a *Tx. Builders take one.
@@ -421,17 +510,54 @@ func (s sqlSession) begin(ctx context.Context) (session, func(context.Context) e
 	return sqlTxSession(tx, err)
 }
 
-type sqlConnSession struct{ c *sql.Conn }
+// sqlConnSession is one held SQLite connection, with the statements
+// prepared on it.
+type sqlConnSession struct {
+	c     *sql.Conn
+	mu    sync.Mutex
+	stmts map[*statement]*sql.Stmt
+}
 
-func (s sqlConnSession) query(ctx context.Context, q string, args []any) (driverRows, error) {
+func (s *sqlConnSession) query(ctx context.Context, q string, args []any) (driverRows, error) {
 	return sqlQuery(ctx, s.c, q, args)
 }
-func (s sqlConnSession) exec(ctx context.Context, q string, args []any) (int64, error) {
+func (s *sqlConnSession) exec(ctx context.Context, q string, args []any) (int64, error) {
 	return sqlExec(ctx, s.c, q, args)
 }
-func (s sqlConnSession) begin(ctx context.Context) (session, func(context.Context) error, func(context.Context) error, error) {
+func (s *sqlConnSession) begin(ctx context.Context) (session, func(context.Context) error, func(context.Context) error, error) {
 	tx, err := s.c.BeginTx(ctx, nil)
 	return sqlTxSession(tx, err)
+}
+
+// prepared returns st prepared on the connection, or nil.
+func (s *sqlConnSession) prepared(ctx context.Context, st *statement) *sql.Stmt {
+	if !st.cached {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.stmts[st]; ok {
+		return p
+	}
+	p, err := s.c.PrepareContext(ctx, st.text)
+	if err != nil {
+		return nil
+	}
+	if s.stmts == nil {
+		s.stmts = make(map[*statement]*sql.Stmt)
+	}
+	s.stmts[st] = p
+	return p
+}
+
+func (s *sqlConnSession) close() {
+	s.mu.Lock()
+	for _, p := range s.stmts {
+		p.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
+	s.c.Close()
 }
 
 type sqlTx struct{ tx *sql.Tx }
@@ -466,6 +592,18 @@ func sqlExec(ctx context.Context, q sqlQuerier, query string, args []any) (int64
 	if err != nil {
 		return 0, err
 	}
+	return rowsAffected(res)
+}
+
+// rowsAffected reads res, which the SQLite driver leaves empty for text
+// with no statement in it (blanks, comments, semicolons); database/sql then
+// panics on it.
+func rowsAffected(res sql.Result) (n int64, err error) {
+	defer func() {
+		if recover() != nil {
+			n, err = 0, nil
+		}
+	}()
 	return res.RowsAffected()
 }
 
@@ -476,39 +614,124 @@ func (r sqlRows) Close() { r.Rows.Close() }
 
 // sqlCache interns generated SQL text, so that a query shape built again
 // reuses its string instead of allocating it (and the drivers' statement
-// caches see the same string). Reads take no lock: the map is replaced,
-// never changed, on a miss.
+// caches see the same string). On SQLite it also keeps each shape's
+// prepared statement: database/sql prepares a statement for every query
+// otherwise, and compiling it is a good part of a small query's cost.
+// Reads take no lock: the map is replaced, never changed, on a miss.
 type sqlCache struct {
 	mu sync.Mutex
-	m  atomic.Pointer[map[string]string]
+	m  atomic.Pointer[map[string]*statement]
+}
+
+// statement is one interned SQL text.
+type statement struct {
+	text   string
+	cached bool // in the cache, so it may keep a prepared statement
+	mu     sync.Mutex
+	stmt   atomic.Pointer[sql.Stmt]
 }
 
 const sqlCacheMax = 4096
 
-func (c *sqlCache) intern(b []byte) string {
+func (c *sqlCache) intern(b []byte) *statement {
 	if m := c.m.Load(); m != nil {
 		if s, ok := (*m)[string(b)]; ok {
 			return s
 		}
 	}
-	s := string(b)
+	st := &statement{text: string(b)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.m.Load()
 	n := 0
 	if old != nil {
+		if s, ok := (*old)[st.text]; ok {
+			return s
+		}
 		n = len(*old)
 	}
 	if n >= sqlCacheMax {
-		return s // a program building unbounded shapes gets no caching
+		return st // a program building unbounded shapes gets no caching
 	}
-	m := make(map[string]string, n+1)
+	m := make(map[string]*statement, n+1)
 	if old != nil {
 		for k, v := range *old {
 			m[k] = v
 		}
 	}
-	m[s] = s
+	st.cached = true
+	m[st.text] = st
 	c.m.Store(&m)
-	return s
+	return st
+}
+
+// prepared returns st prepared on db, preparing it the first time, or nil
+// when it is not cached or does not prepare (its error then comes from
+// running it).
+func (st *statement) prepared(ctx context.Context, db *sql.DB) *sql.Stmt {
+	if p := st.stmt.Load(); p != nil || !st.cached {
+		return p
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if p := st.stmt.Load(); p != nil {
+		return p
+	}
+	p, err := db.PrepareContext(ctx, st.text)
+	if err != nil {
+		return nil
+	}
+	st.stmt.Store(p)
+	return p
+}
+
+// close closes the prepared statements.
+func (c *sqlCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m := c.m.Load(); m != nil {
+		for _, st := range *m {
+			if p := st.stmt.Swap(nil); p != nil {
+				p.Close()
+			}
+		}
+	}
+}
+
+// runQuery runs a generated statement on s.
+func runQuery(ctx context.Context, s session, st *statement, args []any) (driverRows, error) {
+	var p *sql.Stmt
+	switch ss := s.(type) {
+	case sqlSession:
+		p = st.prepared(ctx, ss.db)
+	case *sqlConnSession:
+		p = ss.prepared(ctx, st)
+	}
+	if p != nil {
+		r, err := p.QueryContext(ctx, args...)
+		if err != nil {
+			return nil, err
+		}
+		return sqlRows{r}, nil
+	}
+	return s.query(ctx, st.text, args)
+}
+
+// runExec runs a generated statement on s.
+func runExec(ctx context.Context, s session, st *statement, args []any) (int64, error) {
+	var p *sql.Stmt
+	switch ss := s.(type) {
+	case sqlSession:
+		p = st.prepared(ctx, ss.db)
+	case *sqlConnSession:
+		p = ss.prepared(ctx, st)
+	}
+	if p != nil {
+		res, err := p.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, err
+		}
+		return rowsAffected(res)
+	}
+	return s.exec(ctx, st.text, args)
 }

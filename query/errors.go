@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -77,7 +78,7 @@ func mapError(err error) error {
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
-		if kind := sqliteKind(se.Code()); kind != nil {
+		if kind := sqliteKind(se); kind != nil {
 			return &Error{Kind: kind, Err: err}
 		}
 	}
@@ -108,8 +109,18 @@ func pgKind(code string) error {
 }
 
 // sqliteKind maps SQLite's extended result codes.
-func sqliteKind(code int) error {
+func sqliteKind(se *sqlite.Error) error {
+	code := se.Code()
 	switch code {
+	case sqlite3.SQLITE_CONSTRAINT_TRIGGER:
+		// SQLite enforces ON DELETE RESTRICT with a built-in trigger
+		// program, whose code a user trigger's RAISE(ABORT, ...) shares;
+		// only the program's fixed message, a constant of SQLite's
+		// source, tells them apart. The one exception to mapping by code.
+		if strings.Contains(se.Error(), "FOREIGN KEY constraint failed") {
+			return ErrForeignKey
+		}
+		return nil
 	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 		return ErrConflict
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:

@@ -108,7 +108,6 @@ func One[T any](ctx context.Context, x Executor, q string, args ...any) (T, erro
 // returns false. plan is T's plan for the query's columns, or nil to
 // match the columns by name.
 func scanRows[T any](rows *Rows, p *plan, yield func(*T) bool) error {
-	v := new(T)
 	if p == nil {
 		cols, err := rows.Columns()
 		if err != nil {
@@ -118,14 +117,21 @@ func scanRows[T any](rows *Rows, p *plan, yield func(*T) bool) error {
 			return err
 		}
 	}
+	// One allocation holds the value scanned into and, for up to eight
+	// columns, the scan destinations.
+	st := new(scanState[T])
+	v := &st.v
 	var dest []any
 	var vals []any
 	switch p.kind {
 	case kindStruct:
-		dest = make([]any, len(p.fields))
+		dest = st.dest[:0]
+		if len(p.fields) > len(st.dest) {
+			dest = make([]any, 0, len(p.fields))
+		}
 		base := unsafe.Pointer(v)
-		for i, f := range p.fields {
-			dest[i] = reflect.NewAt(f.typ, unsafe.Add(base, f.offset)).Interface()
+		for _, f := range p.fields {
+			dest = append(dest, reflect.NewAt(f.typ, unsafe.Add(base, f.offset)).Interface())
 		}
 	case kindMap:
 		vals = make([]any, len(p.cols))
@@ -134,7 +140,7 @@ func scanRows[T any](rows *Rows, p *plan, yield func(*T) bool) error {
 			dest[i] = &vals[i]
 		}
 	case kindScalar:
-		dest = []any{v}
+		dest = append(st.dest[:0], v)
 	}
 	for rows.Next() {
 		if p.kind == kindStruct {
@@ -157,6 +163,11 @@ func scanRows[T any](rows *Rows, p *plan, yield func(*T) bool) error {
 		}
 	}
 	return rows.Err()
+}
+
+type scanState[T any] struct {
+	v    T
+	dest [8]any
 }
 
 type planKind int

@@ -19,8 +19,25 @@ type Tx struct {
 	done  bool
 }
 
-func (tx *Tx) target() (*DB, session)   { return tx.db, tx.s }
+func (tx *Tx) target() (*DB, session) {
+	if tx.done {
+		// Builders and CopyFrom reach the session here: a savepoint's
+		// session is its enclosing transaction's, still open.
+		return tx.db, doneSession{}
+	}
+	return tx.db, tx.s
+}
+
 func (tx *Tx) Dialect() dialect.Dialect { return tx.db.dialect }
+
+// doneSession is the session of a Tx whose function has returned.
+type doneSession struct{}
+
+func (doneSession) query(context.Context, string, []any) (driverRows, error) { return nil, errTxDone }
+func (doneSession) exec(context.Context, string, []any) (int64, error)       { return 0, errTxDone }
+func (doneSession) begin(context.Context) (session, func(context.Context) error, func(context.Context) error, error) {
+	return nil, nil, nil, errTxDone
+}
 
 func (tx *Tx) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
 	if tx.done {
@@ -96,6 +113,11 @@ func transaction(ctx context.Context, x Executor, fn func(tx *Tx) error) (err er
 		return err
 	}
 	if err = commit(ctx); err != nil {
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			// database/sql rolls back a transaction whose context ends
+			// and then reports ErrTxDone: say why.
+			return errors.Join(cerr, mapError(err))
+		}
 		return mapError(err)
 	}
 	committed = true

@@ -1,8 +1,10 @@
 // Command hatago is the Hatago command line. Its subcommands:
 //
-//	hatago ctl   talk to the control server of a running Hatago process
+//	hatago ctl       talk to the control server of a running Hatago process
+//	hatago migrate   apply and revert the SQL migrations of a directory
+//	hatago seed      fill a database with a set of seed data
 //
-// Run `hatago ctl -h` for details.
+// Run `hatago COMMAND -h` for details.
 package main
 
 import (
@@ -14,12 +16,15 @@ import (
 	"syscall"
 
 	"github.com/hatago/hatago/control"
+	"github.com/hatago/hatago/migrate"
 )
 
 const usage = `Usage: hatago COMMAND [ARGS]
 
 Commands:
-  ctl    control a running server (see: hatago ctl -h)
+  ctl       control a running server (see: hatago ctl -h)
+  migrate   apply and revert database migrations (see: hatago migrate -h)
+  seed      fill a database with seed data (see: hatago seed -h)
 `
 
 func main() {
@@ -39,6 +44,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "ctl":
 		cli := &control.CLI{Stdout: stdout, Stderr: stderr, Getenv: getenv}
 		return cli.Run(ctx, args[1:])
+	case "migrate":
+		cli := &migrate.CLI{Stdout: stdout, Stderr: stderr, Getenv: getenv}
+		return cli.Run(ctx, args[1:])
+	case "seed":
+		return runSeed(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

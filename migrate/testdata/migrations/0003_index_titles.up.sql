@@ -1,0 +1,1 @@
+CREATE INDEX books_title ON books (title);
