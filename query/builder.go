@@ -192,12 +192,23 @@ func (q Query[T]) cmp(or bool, col, op string, v any) Query[T] {
 	if !ok {
 		return q.fail("operator %q (want =, !=, <>, <, <=, >, >=, like, not like, ilike, not ilike)", op)
 	}
+	if v == nil {
+		// "= NULL" matches nothing in SQL: say what was meant.
+		switch sqlOp {
+		case "=":
+			return q.null(or, condNull, col)
+		case "<>":
+			return q.null(or, condNotNull, col)
+		}
+		return q.fail("%s %s nil: only = and != take nil (IS NULL, IS NOT NULL)", col, op)
+	}
 	q.where = add(q.where, cond{or: or, kind: condCmp, col: col, op: sqlOp, arg: v})
 	return q
 }
 
 // Where adds "column op value", joined to the conditions before it by AND.
 // op is one of =, !=, <>, <, <=, >, >=, like, not like, ilike, not ilike.
+// A nil value with = or != means IS NULL or IS NOT NULL.
 func (q Query[T]) Where(column, op string, value any) Query[T] {
 	return q.cmp(false, column, op, value)
 }
@@ -227,6 +238,8 @@ func (q Query[T]) in(or bool, kind condKind, col string, values []any) Query[T] 
 				values[i] = rv.Index(i).Interface()
 			}
 		}
+	} else {
+		values = append([]any(nil), values...) // the caller's slice may change later
 	}
 	q.where = add(q.where, cond{or: or, kind: kind, col: col, args: values})
 	return q
@@ -374,8 +387,9 @@ func (q Query[T]) GroupBy(columns ...string) Query[T] {
 	return q
 }
 
-// Having adds "column op value" to HAVING; column may be an alias from
-// the select list. Use HavingRaw for aggregates.
+// Having adds "column op value" to HAVING; column is a grouped column
+// (an alias from the select list works on SQLite only: PostgreSQL does
+// not see aliases in HAVING). Use HavingRaw for aggregates.
 func (q Query[T]) Having(column, op string, value any) Query[T] {
 	q = q.check(column)
 	sqlOp, ok := ops[strings.ToLower(op)]

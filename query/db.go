@@ -61,7 +61,10 @@ type DB struct {
 // translated from C, so nothing needs installing and no cgo) with WAL
 // journaling, foreign keys on, a busy timeout, and write transactions that
 // take the write lock when they begin (BEGIN IMMEDIATE), so that two
-// writers never deadlock on an upgrade. PostgreSQL runs through pgx's
+// writers never deadlock on an upgrade. Times are written as text in UTC,
+// so that they compare and sort as instants, and read back in UTC; a
+// double-quoted name that is no column is an error, as on PostgreSQL,
+// not a string. PostgreSQL runs through pgx's
 // native interface and pool, with statements prepared and cached per
 // connection.
 func Open(ctx context.Context, rawURL string, opts ...Options) (*DB, error) {
@@ -159,7 +162,9 @@ func openSQLite(path string, o Options) (*DB, error) {
 func openPostgres(ctx context.Context, rawURL string, o Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
-		return nil, &redactedError{hidePasswords(fmt.Sprintf("hatago/query: postgres URL %s: %v", rawURL, err), rawURL), err}
+		// pgx hides the user information's password, not a parameter's.
+		msg := "hatago/query: postgres URL " + redact(rawURL) + ": " + hidePasswords(err.Error(), passwords(rawURL, false))
+		return nil, &redactedError{msg, err}
 	}
 	if o.MaxConns > 0 {
 		cfg.MaxConns = int32(o.MaxConns)
@@ -169,7 +174,8 @@ func openPostgres(ctx context.Context, rawURL string, o Options) (*DB, error) {
 	cfg.MaxConnLifetime = o.MaxLifetime
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, &redactedError{hidePasswords(fmt.Sprintf("hatago/query: postgres %s: %v", rawURL, err), rawURL), err}
+		msg := "hatago/query: postgres " + redact(rawURL) + ": " + hidePasswords(err.Error(), passwords(rawURL, false))
+		return nil, &redactedError{msg, err}
 	}
 	return &DB{dialect: dialect.Postgres{}, url: redact(rawURL), pg: pool}, nil
 }
@@ -177,25 +183,35 @@ func openPostgres(ctx context.Context, rawURL string, o Options) (*DB, error) {
 // redact hides the passwords of a database URL for messages: its user
 // information's and a password parameter's, even when the URL does not
 // parse (a malformed URL is what error messages show most).
-func redact(raw string) string { return hidePasswords(raw, raw) }
-
-// hidePasswords returns msg with the passwords that rawURL holds replaced
-// by xxxxx, escaped or not.
-func hidePasswords(msg, rawURL string) string {
-	var pws []string
-	// User information: "user:password@" after the scheme, before the
-	// query.
-	rest := rawURL
-	if i := strings.Index(rest, "://"); i >= 0 {
-		rest = rest[i+3:]
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Opaque == "" {
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.Redacted()
 	}
-	rest, _, _ = strings.Cut(rest, "?")
-	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
-		if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
-			pws = append(pws, pw)
+	return hidePasswords(raw, passwords(raw, true))
+}
+
+// passwords returns the passwords rawURL holds, found without parsing it:
+// its password parameters' and, when user is set, its user information's.
+func passwords(rawURL string, user bool) []string {
+	var pws []string
+	if user {
+		// "user:password@" after the scheme, before the query.
+		rest := rawURL
+		if i := strings.Index(rest, "://"); i >= 0 {
+			rest = rest[i+3:]
+		}
+		rest, _, _ = strings.Cut(rest, "?")
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				pws = append(pws, pw)
+			}
 		}
 	}
-	// Parameters: "password=..." up to the next & or space.
+	// "password=..." up to the next & or space.
 	for s := rawURL; ; {
 		i := strings.Index(s, "password=")
 		if i < 0 {
@@ -209,6 +225,12 @@ func hidePasswords(msg, rawURL string) string {
 		pws = append(pws, s[:end])
 		s = s[end:]
 	}
+	return pws
+}
+
+// hidePasswords returns msg with each of pws, escaped or not, replaced
+// by xxxxx.
+func hidePasswords(msg string, pws []string) string {
 	for _, pw := range pws {
 		if pw == "" {
 			continue
