@@ -118,10 +118,18 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// openSlot is the pool's OnStart: it opens the slot's resources.
+// slotStartTimeout bounds opening a slot's resources.
+const slotStartTimeout = 30 * time.Second
+
+// openSlot is the pool's OnStart: it opens the slot's resources. A slot
+// outlives the request that started it, so that request's cancellation
+// (its client leaving, say) does not cut the opening short; a timeout of
+// its own bounds it instead.
 func (s *Server) openSlot(ctx context.Context, slot *pool.Slot) error {
 	st := &slotState{rw: responseWriter{writeTimeout: s.cfg.WriteTimeout, clock: s.conns.clock}}
 	if len(s.cfg.Resources) > 0 {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), slotStartTimeout)
+		defer cancel()
 		set, err := resource.Open(ctx, slot.Index(), s.cfg.Resources)
 		if err != nil {
 			s.log.Error("hatago: slot failed to open its resources", "slot", slot.Index(), "err", err)

@@ -686,3 +686,50 @@ func TestAccessLogRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestSlotStartOutlivesItsRequest: a client that leaves while its request
+// is opening a new slot's resources cancels the request, not the opening:
+// the slot starts and serves the next request.
+func TestSlotStartOutlivesItsRequest(t *testing.T) {
+	opening := make(chan struct{})
+	proceed := make(chan struct{})
+	var openErr atomic.Value
+	key := resource.New("slow", func(ctx context.Context, slot int) (*counted, error) {
+		close(opening)
+		<-proceed
+		if err := ctx.Err(); err != nil {
+			openErr.Store(err)
+			return nil, err
+		}
+		return &counted{slot: slot}, nil
+	}, func(*counted) error { return nil })
+	s, url := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key.From(r.Context())
+		io.WriteString(w, "ok")
+	}), hatago.Config{MaxSlots: 1, Resources: []resource.Decl{key}})
+	ctx, cancel := context.WithCancel(t.Context())
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := client(t).Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-opening
+	cancel() // the client leaves while its slot opens
+	<-done
+	// Give the server time to see the disconnect before the opening ends.
+	time.Sleep(50 * time.Millisecond)
+	close(proceed)
+	if r := get(client(t), url); r.status != 200 || r.body != "ok" {
+		t.Fatalf("after the first client left: %d %q %v, want 200 ok", r.status, r.body, r.err)
+	}
+	if err := openErr.Load(); err != nil {
+		t.Fatalf("the slot's opening saw its request's cancellation: %v", err)
+	}
+	if st := s.Stats(); st.Running != 1 {
+		t.Fatalf("running %d, want the one slot", st.Running)
+	}
+}

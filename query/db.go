@@ -334,14 +334,83 @@ func (db *DB) Acquire(ctx context.Context) (*Conn, error) {
 		if err != nil {
 			return nil, mapError(err)
 		}
-		return &Conn{db: db, s: pgSession{pc}, release: pc.Release}, nil
+		h := &pgHeld{pool: db.pg, pc: pc}
+		return &Conn{db: db, s: h, release: h.release}, nil
 	}
 	sc, err := db.sql.Conn(ctx)
 	if err != nil {
 		return nil, mapError(err)
 	}
-	cs := &sqlConnSession{c: sc}
+	cs := &sqlConnSession{db: db.sql, c: sc}
 	return &Conn{db: db, s: cs, release: cs.close}, nil
+}
+
+// pgHeld is a PostgreSQL connection held by a Conn. pgx closes a
+// connection whose query was cancelled mid-way (its protocol state is
+// lost); a held one would then fail every later query, so a closed one is
+// swapped for a fresh one from the pool before the next statement.
+type pgHeld struct {
+	pool *pgxpool.Pool
+	mu   sync.Mutex
+	pc   *pgxpool.Conn
+}
+
+func (h *pgHeld) conn(ctx context.Context) (pgSession, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.pc == nil || h.pc.Conn().IsClosed() {
+		if h.pc != nil {
+			h.pc.Release() // the pool drops a closed connection
+			h.pc = nil
+		}
+		pc, err := h.pool.Acquire(ctx)
+		if err != nil {
+			return pgSession{}, err
+		}
+		h.pc = pc
+	}
+	return pgSession{h.pc}, nil
+}
+
+func (h *pgHeld) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.pc != nil {
+		h.pc.Release()
+		h.pc = nil
+	}
+}
+
+func (h *pgHeld) query(ctx context.Context, sql string, args []any) (driverRows, error) {
+	s, err := h.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.query(ctx, sql, args)
+}
+
+func (h *pgHeld) exec(ctx context.Context, sql string, args []any) (int64, error) {
+	s, err := h.conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.exec(ctx, sql, args)
+}
+
+func (h *pgHeld) begin(ctx context.Context) (session, func(context.Context) error, func(context.Context) error, error) {
+	s, err := h.conn(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return s.begin(ctx)
+}
+
+func (h *pgHeld) copyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error) {
+	s, err := h.conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.copyFrom(ctx, table, columns, rows)
 }
 
 // Conn is one connection held by DB.Conn or DB.Acquire. Like a
@@ -535,20 +604,57 @@ func (s sqlSession) begin(ctx context.Context) (session, func(context.Context) e
 // sqlConnSession is one held SQLite connection, with the statements
 // prepared on it.
 type sqlConnSession struct {
+	db    *sql.DB
 	c     *sql.Conn
 	mu    sync.Mutex
 	stmts map[*statement]*sql.Stmt
 }
 
 func (s *sqlConnSession) query(ctx context.Context, q string, args []any) (driverRows, error) {
-	return sqlQuery(ctx, s.c, q, args)
+	c, err := s.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sqlQuery(ctx, c, q, args)
 }
 func (s *sqlConnSession) exec(ctx context.Context, q string, args []any) (int64, error) {
-	return sqlExec(ctx, s.c, q, args)
+	c, err := s.conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return sqlExec(ctx, c, q, args)
 }
 func (s *sqlConnSession) begin(ctx context.Context) (session, func(context.Context) error, func(context.Context) error, error) {
-	tx, err := s.c.BeginTx(ctx, nil)
+	c, err := s.conn(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tx, err := c.BeginTx(ctx, nil)
 	return sqlTxSession(tx, err)
+}
+
+// conn returns the held connection, replaced by a fresh one when
+// database/sql gave up on it (after the driver reported it broken).
+func (s *sqlConnSession) conn(ctx context.Context) (*sql.Conn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.c != nil {
+		if err := s.c.Raw(func(any) error { return nil }); err == nil {
+			return s.c, nil
+		}
+		s.c.Close()
+	}
+	for _, p := range s.stmts {
+		p.Close()
+	}
+	s.stmts = nil
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		s.c = nil
+		return nil, err
+	}
+	s.c = c
+	return c, nil
 }
 
 // prepared returns st prepared on the connection, or nil.
@@ -556,12 +662,16 @@ func (s *sqlConnSession) prepared(ctx context.Context, st *statement) *sql.Stmt 
 	if !st.cached {
 		return nil
 	}
+	c, err := s.conn(ctx)
+	if err != nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p, ok := s.stmts[st]; ok {
 		return p
 	}
-	p, err := s.c.PrepareContext(ctx, st.text)
+	p, err := c.PrepareContext(ctx, st.text)
 	if err != nil {
 		return nil
 	}
@@ -578,8 +688,11 @@ func (s *sqlConnSession) close() {
 		p.Close()
 	}
 	s.stmts = nil
+	if s.c != nil {
+		s.c.Close()
+		s.c = nil
+	}
 	s.mu.Unlock()
-	s.c.Close()
 }
 
 type sqlTx struct{ tx *sql.Tx }
