@@ -29,13 +29,18 @@ func TestVerify(t *testing.T) {
 		}
 		defer w.srv.Close()
 		worlds := query.Table[struct {
+			ID           int `db:"id"`
 			RandomNumber int `db:"randomnumber"`
 		}](w.db, "world")
 		verify.Run(t, verify.Target{
 			BaseURL: "http://" + w.srv.Addrs()[0].String(),
-			Lookup: func(ctx context.Context, id int) (int, error) {
-				r, err := worlds.Where("id", "=", id).First(ctx)
-				return r.RandomNumber, err
+			Table: func(ctx context.Context) (map[int]int, error) {
+				rows, err := worlds.Get(ctx)
+				m := make(map[int]int, len(rows))
+				for _, r := range rows {
+					m[r.ID] = r.RandomNumber
+				}
+				return m, err
 			},
 			DateChange: true,
 		})
