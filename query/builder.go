@@ -757,18 +757,10 @@ func (q Query[T]) ToSQL() (string, []any, error) {
 
 // run builds a statement with build and runs it as a query.
 func (q *Query[T]) run(ctx context.Context, build func(sb *sqlBuf) error) (*Rows, error) {
-	if q.err != nil {
-		return nil, q.err
-	}
-	db, s := q.x.target()
-	sb := getBuf(db.dialect)
-	if err := build(sb); err != nil {
-		sb.free()
+	s, st, args, err := q.statement(build)
+	if err != nil {
 		return nil, err
 	}
-	st := db.cache.intern(sb.b)
-	args := sb.args
-	sb.free()
 	r, err := runQuery(ctx, s, st, args)
 	if err != nil {
 		return nil, mapError(err)
@@ -777,20 +769,26 @@ func (q *Query[T]) run(ctx context.Context, build func(sb *sqlBuf) error) (*Rows
 }
 
 func (q *Query[T]) execSQL(ctx context.Context, build func(sb *sqlBuf) error) (int64, error) {
+	s, st, args, err := q.statement(build)
+	if err != nil {
+		return 0, err
+	}
+	n, err := runExec(ctx, s, st, args)
+	return n, mapError(err)
+}
+
+// statement builds a statement with build and interns its text.
+func (q *Query[T]) statement(build func(sb *sqlBuf) error) (session, *statement, []any, error) {
 	if q.err != nil {
-		return 0, q.err
+		return nil, nil, nil, q.err
 	}
 	db, s := q.x.target()
 	sb := getBuf(db.dialect)
+	defer sb.free()
 	if err := build(sb); err != nil {
-		sb.free()
-		return 0, err
+		return nil, nil, nil, err
 	}
-	st := db.cache.intern(sb.b)
-	args := sb.args
-	sb.free()
-	n, err := runExec(ctx, s, st, args)
-	return n, mapError(err)
+	return s, db.cache.intern(sb.b), sb.args, nil
 }
 
 // plan returns T's plan and whether the query selects exactly its columns.

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -615,14 +616,18 @@ func (s *sqlConnSession) query(ctx context.Context, q string, args []any) (drive
 	if err != nil {
 		return nil, err
 	}
-	return sqlQuery(ctx, c, q, args)
+	r, err := sqlQuery(ctx, c, q, args)
+	s.check(c, err)
+	return r, err
 }
 func (s *sqlConnSession) exec(ctx context.Context, q string, args []any) (int64, error) {
 	c, err := s.conn(ctx)
 	if err != nil {
 		return 0, err
 	}
-	return sqlExec(ctx, c, q, args)
+	n, err := sqlExec(ctx, c, q, args)
+	s.check(c, err)
+	return n, err
 }
 func (s *sqlConnSession) begin(ctx context.Context) (session, func(context.Context) error, func(context.Context) error, error) {
 	c, err := s.conn(ctx)
@@ -630,31 +635,49 @@ func (s *sqlConnSession) begin(ctx context.Context) (session, func(context.Conte
 		return nil, nil, nil, err
 	}
 	tx, err := c.BeginTx(ctx, nil)
+	s.check(c, err)
 	return sqlTxSession(tx, err)
 }
 
-// conn returns the held connection, replaced by a fresh one when
-// database/sql gave up on it (after the driver reported it broken).
+// conn returns the held connection, taking a fresh one from the pool after
+// check let the last one go.
 func (s *sqlConnSession) conn(ctx context.Context) (*sql.Conn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.c != nil {
-		if err := s.c.Raw(func(any) error { return nil }); err == nil {
-			return s.c, nil
-		}
-		s.c.Close()
+		return s.c, nil
 	}
-	for _, p := range s.stmts {
-		p.Close()
-	}
-	s.stmts = nil
 	c, err := s.db.Conn(ctx)
 	if err != nil {
-		s.c = nil
 		return nil, err
 	}
 	s.c = c
 	return c, nil
+}
+
+// check lets c (nil: the held one) go, with its statements, when err says
+// database/sql gave up on it (the driver reported it broken), so that the
+// next statement runs on a fresh connection.
+func (s *sqlConnSession) check(c *sql.Conn, err error) {
+	if err == nil || !errors.Is(err, sql.ErrConnDone) && !errors.Is(err, driver.ErrBadConn) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c == nil || s.c == c {
+		s.dropLocked()
+	}
+}
+
+func (s *sqlConnSession) dropLocked() {
+	for _, p := range s.stmts {
+		p.Close()
+	}
+	s.stmts = nil
+	if s.c != nil {
+		s.c.Close()
+		s.c = nil
+	}
 }
 
 // prepared returns st prepared on the connection, or nil.
@@ -684,15 +707,8 @@ func (s *sqlConnSession) prepared(ctx context.Context, st *statement) *sql.Stmt 
 
 func (s *sqlConnSession) close() {
 	s.mu.Lock()
-	for _, p := range s.stmts {
-		p.Close()
-	}
-	s.stmts = nil
-	if s.c != nil {
-		s.c.Close()
-		s.c = nil
-	}
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	s.dropLocked()
 }
 
 type sqlTx struct{ tx *sql.Tx }
@@ -833,40 +849,49 @@ func (c *sqlCache) close() {
 	}
 }
 
-// runQuery runs a generated statement on s.
-func runQuery(ctx context.Context, s session, st *statement, args []any) (driverRows, error) {
-	var p *sql.Stmt
+// prepared returns st prepared for s, or nil where s keeps no prepared
+// statements (PostgreSQL, whose driver caches its own; transactions).
+func prepared(ctx context.Context, s session, st *statement) *sql.Stmt {
 	switch ss := s.(type) {
 	case sqlSession:
-		p = st.prepared(ctx, ss.db)
+		return st.prepared(ctx, ss.db)
 	case *sqlConnSession:
-		p = ss.prepared(ctx, st)
+		return ss.prepared(ctx, st)
 	}
-	if p != nil {
-		r, err := p.QueryContext(ctx, args...)
-		if err != nil {
-			return nil, err
-		}
-		return sqlRows{r}, nil
+	return nil
+}
+
+// runQuery runs a generated statement on s.
+func runQuery(ctx context.Context, s session, st *statement, args []any) (driverRows, error) {
+	p := prepared(ctx, s, st)
+	if p == nil {
+		return s.query(ctx, st.text, args)
 	}
-	return s.query(ctx, st.text, args)
+	r, err := p.QueryContext(ctx, args...)
+	if err != nil {
+		checkHeld(s, err)
+		return nil, err
+	}
+	return sqlRows{r}, nil
+}
+
+// checkHeld lets a held SQLite connection go after err, if err broke it.
+func checkHeld(s session, err error) {
+	if cs, ok := s.(*sqlConnSession); ok {
+		cs.check(nil, err)
+	}
 }
 
 // runExec runs a generated statement on s.
 func runExec(ctx context.Context, s session, st *statement, args []any) (int64, error) {
-	var p *sql.Stmt
-	switch ss := s.(type) {
-	case sqlSession:
-		p = st.prepared(ctx, ss.db)
-	case *sqlConnSession:
-		p = ss.prepared(ctx, st)
+	p := prepared(ctx, s, st)
+	if p == nil {
+		return s.exec(ctx, st.text, args)
 	}
-	if p != nil {
-		res, err := p.ExecContext(ctx, args...)
-		if err != nil {
-			return 0, err
-		}
-		return rowsAffected(res)
+	res, err := p.ExecContext(ctx, args...)
+	if err != nil {
+		checkHeld(s, err)
+		return 0, err
 	}
-	return s.exec(ctx, st.text, args)
+	return rowsAffected(res)
 }

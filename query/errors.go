@@ -39,6 +39,9 @@ var (
 	ErrInvalid = errors.New("hatago/query: invalid query")
 )
 
+// errNoRows is what an ErrNotFound of the builder's own wraps.
+var errNoRows = sql.ErrNoRows
+
 // Error is a database error of a known kind.
 type Error struct {
 	Kind       error  // one of the Err* kinds above

@@ -1,5 +1,0 @@
-package query
-
-import "database/sql"
-
-var errNoRows = sql.ErrNoRows
