@@ -1,9 +1,11 @@
 package hatago
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -27,6 +29,20 @@ const (
 	DefaultMaxBodyBytes    = 32 << 20
 	DefaultRetryAfter      = 1 * time.Second
 )
+
+// WorkersAuto as Config.Workers starts one worker per CPU (GOMAXPROCS).
+const WorkersAuto = -1
+
+// WorkerInfo tells a worker hook which worker it runs in.
+type WorkerInfo struct {
+	// Index is the worker's stable index, 0 to Workers-1; a replacement
+	// takes the index of the worker it replaces.
+	Index int
+	// Phase counts the phased restarts before the worker started.
+	Phase int
+	// PID is the worker's process ID.
+	PID int
+}
 
 // Config configures a Server. The zero value serves on DefaultBind with the
 // defaults above. Fields map to the flags and environment variables of
@@ -113,6 +129,52 @@ type Config struct {
 	// Resources are opened for every slot when it starts and closed when
 	// it stops; handlers reach them with resource.Key.From.
 	Resources []resource.Decl
+
+	// Workers, if positive, runs a cluster: a master process that starts
+	// this many worker processes from its own binary, each serving on the
+	// master's sockets with the slots above (see package cluster and Run).
+	// WorkersAuto means one per CPU. 0 serves in this process alone
+	// (single mode). Flag -w N|auto, WEB_CONCURRENCY or HATAGO_WORKERS.
+	Workers int
+	// WorkerBootTimeout bounds a worker's start, from exec until it
+	// serves; past it the worker is killed and started again. Default
+	// cluster.DefaultBootTimeout. Flag --worker-boot-timeout.
+	WorkerBootTimeout time.Duration
+	// WorkerCheckinInterval is how often a worker reports its stats to the
+	// master. Default cluster.DefaultCheckinInterval. Flag
+	// --worker-checkin-interval.
+	WorkerCheckinInterval time.Duration
+	// WorkerTimeout is how long a worker may go without checking in
+	// before the master kills and replaces it (Puma's worker_timeout).
+	// Default cluster.DefaultWorkerTimeout. Flag --worker-timeout.
+	WorkerTimeout time.Duration
+	// RecycleRequests, if positive, replaces a worker after about this
+	// many requests; RecycleBytes after its resident memory passes about
+	// this many bytes. Each worker's limit is drawn up to 10% lower, so
+	// workers do not come due together, and one is replaced at a time.
+	// Flags --recycle-requests and --recycle-memory (bytes, or with a
+	// unit: 512MB, 1GiB).
+	RecycleRequests uint64
+	RecycleBytes    uint64
+	// WorkerCull says which worker goes when the count goes down:
+	// "youngest" (the default) or "oldest". Flag --worker-cull.
+	WorkerCull string
+	// OnWorkerBoot runs in each worker process before it starts serving,
+	// and OnWorkerShutdown after it stopped (Puma's on_worker_boot and
+	// on_worker_shutdown). In single mode they run once, for worker 0.
+	// An error from OnWorkerBoot stops the worker before it serves.
+	OnWorkerBoot     func(ctx context.Context, w WorkerInfo) error
+	OnWorkerShutdown func(w WorkerInfo)
+	// BeforeWorkers runs in the master before it starts the workers
+	// (Puma's before_fork): prepare what every worker needs, once. An
+	// error stops the start. Not run in single mode.
+	BeforeWorkers func(ctx context.Context) error
+
+	// LogFile, if set, sends the server's log (when Logger is nil) and
+	// the process's standard error to this file, appended to and reopened
+	// on SIGHUP, as log rotation expects. In a cluster the workers write
+	// to it too. Flag --log-file, HATAGO_LOG_FILE.
+	LogFile string
 
 	// Logger receives the server's own log lines (start, stop, panics,
 	// errors). Default slog.Default().
@@ -221,6 +283,32 @@ func (c Config) withDefaults() (Config, []bind.Bind, error) {
 	}
 	if c.ControlURL != "" && !strings.HasPrefix(c.ControlURL, "tcp://") && !strings.HasPrefix(c.ControlURL, "unix://") {
 		return c, nil, configErr("ControlURL", "--control-url", "want tcp://HOST:PORT or unix:///PATH, got %q", c.ControlURL)
+	}
+	switch {
+	case c.Workers == WorkersAuto:
+		c.Workers = runtime.GOMAXPROCS(0)
+	case c.Workers < 0:
+		return c, nil, configErr("Workers", "-w", "must be a count, 0 or auto, got %d", c.Workers)
+	}
+	for _, d := range []struct {
+		field, flag string
+		v           time.Duration
+	}{
+		{"WorkerBootTimeout", "--worker-boot-timeout", c.WorkerBootTimeout},
+		{"WorkerCheckinInterval", "--worker-checkin-interval", c.WorkerCheckinInterval},
+		{"WorkerTimeout", "--worker-timeout", c.WorkerTimeout},
+	} {
+		if d.v < 0 {
+			return c, nil, configErr(d.field, d.flag, "must be positive, got %v", d.v)
+		}
+	}
+	if c.WorkerTimeout > 0 && c.WorkerTimeout <= max(c.WorkerCheckinInterval, 0) {
+		return c, nil, configErr("WorkerTimeout", "--worker-timeout", "must exceed WorkerCheckinInterval (%v), got %v", c.WorkerCheckinInterval, c.WorkerTimeout)
+	}
+	switch c.WorkerCull {
+	case "", "youngest", "oldest":
+	default:
+		return c, nil, configErr("WorkerCull", "--worker-cull", "want youngest or oldest, got %q", c.WorkerCull)
 	}
 	for i, r := range c.Resources {
 		if r == nil {

@@ -114,3 +114,51 @@ func TestPortEnv(t *testing.T) {
 		t.Fatalf("Binds = %v, want tcp://0.0.0.0:5000 from PORT", cfg.Binds)
 	}
 }
+
+// TestClusterConfig: the cluster settings parse from flags and the
+// environment, and bad ones fail naming the field.
+func TestClusterConfig(t *testing.T) {
+	var cfg hatago.Config
+	env := map[string]string{"WEB_CONCURRENCY": "3"}
+	if err := cfg.Env(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Workers != 3 {
+		t.Fatalf("WEB_CONCURRENCY=3 gave Workers %d", cfg.Workers)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfg.Flags(fs)
+	err := fs.Parse([]string{"-w", "auto", "--recycle-requests", "1000", "--recycle-memory", "512MiB",
+		"--worker-timeout", "5s", "--worker-cull", "oldest", "--log-file", "/tmp/x.log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Workers != hatago.WorkersAuto || cfg.RecycleRequests != 1000 || cfg.RecycleBytes != 512<<20 ||
+		cfg.WorkerTimeout != 5*time.Second || cfg.WorkerCull != "oldest" || cfg.LogFile != "/tmp/x.log" {
+		t.Fatalf("parsed %+v", cfg)
+	}
+	for _, bad := range [][]string{{"-w", "-1"}, {"-w", "many"}, {"--recycle-memory", "lots"}, {"--recycle-memory", "5XB"}} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		(&hatago.Config{}).Flags(fs)
+		if err := fs.Parse(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	for _, c := range []struct {
+		cfg   hatago.Config
+		field string
+	}{
+		{hatago.Config{Workers: -5}, "Workers"},
+		{hatago.Config{WorkerCull: "random"}, "WorkerCull"},
+		{hatago.Config{WorkerTimeout: -time.Second}, "WorkerTimeout"},
+		{hatago.Config{WorkerTimeout: time.Second, WorkerCheckinInterval: 2 * time.Second}, "WorkerTimeout"},
+	} {
+		_, err := hatago.New(http.NotFoundHandler(), c.cfg)
+		var ce *hatago.ConfigError
+		if !errors.As(err, &ce) || ce.Field != c.field {
+			t.Errorf("%+v: %v, want a ConfigError naming %s", c.cfg, err, c.field)
+		}
+	}
+}

@@ -121,15 +121,25 @@ func (t *connTracker) leave(cs *connState) {
 	}
 }
 
+// newConnGrace is how long a graceful stop lets a connection that was
+// accepted just before it deliver its first request. In a cluster the
+// socket's other workers would have taken the connection had this one not
+// accepted it: closing it at once would fail a request that was on its way
+// (a phased restart under load does just that). Longer than a loopback
+// round trip, short enough that a browser's silent spare connection does
+// not hold the stop up.
+const newConnGrace = 250 * time.Millisecond
+
 // closeNew closes the connections whose first request has not reached the
-// handler. A
-// graceful stop runs it once the listeners are closed: net/http would take
+// handler and that are older than minAge. A graceful stop runs it, once
+// the listeners are closed, until the stop is over: net/http would take
 // each for a request under way and wait up to five seconds for it, and
 // clients such as browsers open spare connections they may never use.
-func (t *connTracker) closeNew() {
+func (t *connTracker) closeNew(minAge time.Duration) {
+	now := t.clock()
 	t.conns.Range(func(k, v any) bool {
 		cs := v.(*connState)
-		if phase, _ := cs.get(); phase == phaseNew && cs.handlers.Load() == 0 {
+		if phase, since := cs.get(); phase == phaseNew && cs.handlers.Load() == 0 && now-since >= minAge {
 			cs.conn.Close()
 			t.conns.Delete(k)
 		}

@@ -44,6 +44,22 @@ var options = []option{
 		func(c *Config) flag.Value { return (*stringValue)(&c.ControlToken) }},
 	{"access-log", "HATAGO_ACCESS_LOG", "log every request",
 		func(c *Config) flag.Value { return (*boolValue)(&c.AccessLog) }},
+	{"w", "HATAGO_WORKERS", "worker processes: `N`, or auto for one per CPU; 0: none, serve in this process (also env WEB_CONCURRENCY)",
+		func(c *Config) flag.Value { return (*workersValue)(&c.Workers) }},
+	{"worker-boot-timeout", "HATAGO_WORKER_BOOT_TIMEOUT", "kill a worker not serving this `duration` after its start",
+		func(c *Config) flag.Value { return (*durationValue)(&c.WorkerBootTimeout) }},
+	{"worker-checkin-interval", "HATAGO_WORKER_CHECKIN_INTERVAL", "how often workers report to the master (`duration`)",
+		func(c *Config) flag.Value { return (*durationValue)(&c.WorkerCheckinInterval) }},
+	{"worker-timeout", "HATAGO_WORKER_TIMEOUT", "kill a worker silent for this `duration`",
+		func(c *Config) flag.Value { return (*durationValue)(&c.WorkerTimeout) }},
+	{"recycle-requests", "HATAGO_RECYCLE_REQUESTS", "replace a worker after about `N` requests",
+		func(c *Config) flag.Value { return (*uint64Value)(&c.RecycleRequests) }},
+	{"recycle-memory", "HATAGO_RECYCLE_MEMORY", "replace a worker past this resident memory (`bytes`, or 512MB, 1GiB)",
+		func(c *Config) flag.Value { return (*bytesValue)(&c.RecycleBytes) }},
+	{"worker-cull", "HATAGO_WORKER_CULL", "which worker goes when the count goes down: youngest or oldest (`order`)",
+		func(c *Config) flag.Value { return (*stringValue)(&c.WorkerCull) }},
+	{"log-file", "HATAGO_LOG_FILE", "append the log and standard error to `PATH`, reopened on SIGHUP",
+		func(c *Config) flag.Value { return (*stringValue)(&c.LogFile) }},
 }
 
 // Flags defines Hatago's standard server flags on fs, Puma's where Puma has
@@ -81,6 +97,11 @@ func (c *Config) Env(getenv func(string) string) error {
 		}
 		if err := o.value(c).Set(v); err != nil {
 			return &ConfigError{Field: o.env, Reason: fmt.Sprintf("%q: %v", v, err)}
+		}
+	}
+	if v := getenv("WEB_CONCURRENCY"); v != "" && getenv("HATAGO_WORKERS") == "" {
+		if err := (*workersValue)(&c.Workers).Set(v); err != nil {
+			return &ConfigError{Field: "WEB_CONCURRENCY", Reason: fmt.Sprintf("%q: %v", v, err)}
 		}
 	}
 	if getenv("HATAGO_BIND") == "" {
@@ -194,5 +215,61 @@ func (v *boolValue) Set(s string) error {
 		return fmt.Errorf("want true or false")
 	}
 	*v = boolValue(b)
+	return nil
+}
+
+// workersValue is -w N or -w auto.
+type workersValue int
+
+func (v *workersValue) String() string {
+	if v != nil && *v == WorkersAuto {
+		return "auto"
+	}
+	if v == nil {
+		return "0"
+	}
+	return strconv.Itoa(int(*v))
+}
+
+func (v *workersValue) Set(s string) error {
+	if s == "auto" {
+		*v = WorkersAuto
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a count of workers or auto")
+	}
+	*v = workersValue(n)
+	return nil
+}
+
+type uint64Value uint64
+
+func (v *uint64Value) String() string { return strconv.FormatUint(uint64(*v), 10) }
+func (v *uint64Value) Set(s string) error {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("want a whole number, 0 or more")
+	}
+	*v = uint64Value(n)
+	return nil
+}
+
+// bytesValue is a size in bytes, plain or with a unit: KB, MB, GB (powers
+// of 1000) or KiB, MiB, GiB (powers of 1024).
+type bytesValue uint64
+
+func (v *bytesValue) String() string { return strconv.FormatUint(uint64(*v), 10) }
+func (v *bytesValue) Set(s string) error {
+	num := strings.TrimRight(s, "KMGiBkmgb")
+	unit := strings.ToUpper(s[len(num):])
+	mult := map[string]uint64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9,
+		"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30}[unit]
+	n, err := strconv.ParseUint(strings.TrimSpace(num), 10, 64)
+	if err != nil || mult == 0 {
+		return fmt.Errorf("want bytes, or a size like 512MB or 1GiB")
+	}
+	*v = bytesValue(n * mult)
 	return nil
 }

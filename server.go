@@ -18,6 +18,7 @@ import (
 
 	"github.com/hatago/hatago/bind"
 	"github.com/hatago/hatago/control"
+	"github.com/hatago/hatago/internal/logfile"
 	"github.com/hatago/hatago/pool"
 	"github.com/hatago/hatago/resource"
 )
@@ -48,6 +49,15 @@ type Server struct {
 	panics   atomic.Uint64
 	timedOut atomic.Uint64
 
+	// Cluster mode (see cluster.go): a worker serves on the sockets the
+	// master passed, through the accept gate; a master's control server
+	// is its own.
+	passed        []net.Listener
+	gate          *acceptGate
+	masterControl atomic.Pointer[control.Server]
+	logFile       *logfile.File
+	ownLogger     bool // Config.Logger was set: LogFile does not replace it
+
 	mu        sync.Mutex // guards the fields below
 	started   bool
 	stopping  bool // a stop has begun: Start must not serve
@@ -72,11 +82,13 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 	if h == nil {
 		return nil, &ConfigError{Field: "handler", Reason: "is nil"}
 	}
+	ownLogger := cfg.Logger != nil
 	cfg, binds, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
+		ownLogger:  ownLogger,
 		cfg:        cfg,
 		binds:      binds,
 		handler:    h,
@@ -108,7 +120,7 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 		},
 	}
 	s.conns.header, s.conns.idle = cfg.HeaderTimeout, cfg.IdleTimeout
-	s.http.RegisterOnShutdown(s.conns.closeNew)
+	s.http.RegisterOnShutdown(s.closeNewWhileStopping)
 	if cfg.ControlURL != "" {
 		s.control, err = control.New(control.Config{URL: cfg.ControlURL, Token: cfg.ControlToken, Target: s, Logger: cfg.Logger})
 		if err != nil {
@@ -116,6 +128,24 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// closeNewWhileStopping closes new connections that sent no request
+// within newConnGrace, until the stop is over (see connTracker.closeNew).
+func (s *Server) closeNewWhileStopping() {
+	go func() {
+		t := time.NewTicker(newConnGrace / 10)
+		defer t.Stop()
+		for {
+			s.conns.now.Store(int64(s.pool.Clock()))
+			s.conns.closeNew(newConnGrace)
+			select {
+			case <-s.reaperStop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
 }
 
 // slotStartTimeout bounds opening a slot's resources.
@@ -181,27 +211,13 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.pool.Start(ctx); err != nil {
 		return fmt.Errorf("hatago: start slots: %w", err)
 	}
-	inherited, err := bind.Systemd(os.Getenv, true)
-	if err != nil {
-		s.closePool()
-		return fmt.Errorf("hatago: systemd sockets: %w", err)
-	}
-	binds := s.binds
-	if len(inherited) > 0 && len(s.cfg.Binds) == 1 && s.cfg.Binds[0] == DefaultBind {
-		binds = nil // socket-activated with no binds of our own: serve what systemd gave
-	}
-	ls, err := bind.ListenAll(ctx, binds, inherited)
-	if err != nil {
-		closeInherited(inherited, nil)
-		s.closePool()
-		return fmt.Errorf("hatago: listen: %w", err)
-	}
-	if binds == nil {
-		for _, in := range inherited {
-			ls = append(ls, in.Listener)
+	ls := s.passed
+	if ls == nil {
+		var err error
+		if ls, err = s.listen(ctx); err != nil {
+			s.closePool()
+			return err
 		}
-	} else {
-		closeInherited(inherited, ls)
 	}
 	if s.control != nil {
 		if err := s.control.Start(ctx); err != nil {
@@ -250,6 +266,32 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.log.Info("hatago: serving", attrs...)
 	return nil
+}
+
+// listen opens the listeners of the binds, taking sockets from systemd
+// socket activation where they match.
+func (s *Server) listen(ctx context.Context) ([]net.Listener, error) {
+	inherited, err := bind.Systemd(os.Getenv, true)
+	if err != nil {
+		return nil, fmt.Errorf("hatago: systemd sockets: %w", err)
+	}
+	binds := s.binds
+	if len(inherited) > 0 && len(s.cfg.Binds) == 1 && s.cfg.Binds[0] == DefaultBind {
+		binds = nil // socket-activated with no binds of our own: serve what systemd gave
+	}
+	ls, err := bind.ListenAll(ctx, binds, inherited)
+	if err != nil {
+		closeInherited(inherited, nil)
+		return nil, fmt.Errorf("hatago: listen: %w", err)
+	}
+	if binds == nil {
+		for _, in := range inherited {
+			ls = append(ls, in.Listener)
+		}
+	} else {
+		closeInherited(inherited, ls)
+	}
+	return ls, nil
 }
 
 func listenerURL(l net.Listener) string {
@@ -303,6 +345,9 @@ func (s *Server) BindURLs() []string {
 // ControlURL returns the control server's URL (with the real port when
 // ControlURL asked for port 0), or "" without a control server.
 func (s *Server) ControlURL() string {
+	if c := s.masterControl.Load(); c != nil {
+		return c.URL()
+	}
 	if s.control == nil {
 		return ""
 	}
@@ -457,6 +502,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		status, n := s.answer(w, r, ErrBodyTooLarge)
 		s.logAccess(r, status, n, time.Since(began), 0, -1)
 		return
+	}
+	if g := s.gate; g != nil {
+		g.enter()
+		defer g.leave()
 	}
 	conn, _ := r.Context().Value(connKey{}).(*connState)
 	if conn != nil {
@@ -718,6 +767,7 @@ func (s *Server) Stats() control.Stats {
 		Latency:       percentiles(ps.Latency, ps.Requests, ps.LatencyTotal),
 		Goroutines:    runtime.NumGoroutine(),
 		HeapBytes:     heap,
+		RSSBytes:      residentBytes(),
 		PID:           os.Getpid(),
 		Version:       version(),
 	}

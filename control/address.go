@@ -103,6 +103,10 @@ var commands = []command{
 	{"thread-backtraces", "GET", "/thread-backtraces"},
 	{"stop", "POST", "/stop"},
 	{"halt", "POST", "/halt"},
+	{"restart", "POST", "/restart"},
+	{"phased-restart", "POST", "/phased-restart"},
+	{"worker-count-up", "POST", "/worker-count-up"},
+	{"worker-count-down", "POST", "/worker-count-down"},
 	{"metrics", "GET", "/metrics"},
 }
 
@@ -121,4 +125,14 @@ func commandNames() string {
 		names[i] = c.name
 	}
 	return strings.Join(names, ", ")
+}
+
+// commandPaths lists the paths of the commands, which are the server's
+// routes, for messages.
+func commandPaths() string {
+	paths := make([]string, len(commands))
+	for i, c := range commands {
+		paths[i] = c.path
+	}
+	return strings.Join(paths, ", ")
 }

@@ -28,6 +28,15 @@ var (
 	// ErrUnknownCommand is returned by Client.Do for a command it does
 	// not know.
 	ErrUnknownCommand = errors.New("control: unknown command")
+	// ErrConflict means the server refused a cluster command it cannot
+	// run now, for example a phased restart while one is under way
+	// (409). The error is a *[ResponseError] whose Message says why.
+	ErrConflict = errors.New("control: command refused")
+	// ErrNotCluster means the server controls a single process, not a
+	// cluster: the cluster commands answer 501, and Client.ClusterStats
+	// finds a single-mode stats document. For the commands the error is
+	// a *[ResponseError] that unwraps to it.
+	ErrNotCluster = errors.New("control: not in cluster mode")
 )
 
 const (
@@ -37,8 +46,8 @@ const (
 )
 
 // ResponseError is returned by [Client] methods when the server answers
-// with a status other than 2xx. For 401 and 403 it unwraps to
-// [ErrUnauthorized].
+// with a status other than 2xx. It unwraps to [ErrUnauthorized] for 401
+// and 403, to [ErrConflict] for 409 and to [ErrNotCluster] for 501.
 type ResponseError struct {
 	// URL is the control URL of the server.
 	URL string
@@ -59,10 +68,16 @@ func (e *ResponseError) Error() string {
 	return fmt.Sprintf("control: %s answered %d %s: %s", e.URL, e.StatusCode, http.StatusText(e.StatusCode), e.Message)
 }
 
-// Unwrap returns [ErrUnauthorized] for 401 and 403, else nil.
+// Unwrap returns [ErrUnauthorized] for 401 and 403, [ErrConflict] for
+// 409, [ErrNotCluster] for 501, else nil.
 func (e *ResponseError) Unwrap() error {
-	if e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden {
+	switch e.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
 		return ErrUnauthorized
+	case http.StatusConflict:
+		return ErrConflict
+	case http.StatusNotImplemented:
+		return ErrNotCluster
 	}
 	return nil
 }
@@ -106,8 +121,9 @@ func (e *unreachableError) reason() string {
 // Client talks to a control server. Its methods are safe for concurrent
 // use. Each returns an error wrapping [ErrUnreachable] if the server
 // cannot be reached, a *[ResponseError] (wrapping [ErrUnauthorized] for a
-// missing or wrong token) if it answers with an error status, or the
-// error of ctx if ctx is cancelled.
+// missing or wrong token, [ErrConflict] or [ErrNotCluster] for a refused
+// cluster command) if it answers with an error status, or the error of
+// ctx if ctx is cancelled.
 type Client struct {
 	url   string // normal form, for messages
 	base  string // http:// URL prefix for requests
@@ -159,9 +175,10 @@ func NewClient(url, token string) (*Client, error) {
 func (c *Client) URL() string { return c.url }
 
 // Do runs a command by name, as the CLI does: stats, gc, gc-stats,
-// goroutines, thread-backtraces, stop, halt or metrics. It returns the
-// body of the answer: JSON, or text for goroutines and metrics. It returns
-// an error wrapping [ErrUnknownCommand] for other names.
+// goroutines, thread-backtraces, stop, halt, restart, phased-restart,
+// worker-count-up, worker-count-down or metrics. It returns the body of
+// the answer: JSON, or text for goroutines and metrics. It returns an
+// error wrapping [ErrUnknownCommand] for other names.
 func (c *Client) Do(ctx context.Context, command string) ([]byte, error) {
 	cmd, ok := lookupCommand(command)
 	if !ok {
@@ -170,11 +187,39 @@ func (c *Client) Do(ctx context.Context, command string) ([]byte, error) {
 	return c.request(ctx, cmd.method, cmd.path)
 }
 
-// Stats returns the server's stats document.
+// Stats returns the server's stats document. Against a cluster's master
+// it returns the master's document read as a Stats, most fields zero; use
+// [Client.ClusterStats] or [Client.StatsAny] there.
 func (c *Client) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
 	err := c.getJSON(ctx, "stats", &s)
 	return s, err
+}
+
+// ClusterStats returns the stats document of a cluster's master. It
+// returns an error wrapping [ErrNotCluster] if the server controls a
+// single process.
+func (c *Client) ClusterStats(ctx context.Context) (ClusterStats, error) {
+	doc, err := c.StatsAny(ctx)
+	if err != nil {
+		return ClusterStats{}, err
+	}
+	cs, ok := doc.(ClusterStats)
+	if !ok {
+		return ClusterStats{}, fmt.Errorf("control: %s: stats: %w", c.url, ErrNotCluster)
+	}
+	return cs, nil
+}
+
+// StatsAny returns the server's stats document as the server is running:
+// a [ClusterStats] value from a cluster's master (its document has a
+// worker_status key), else a [Stats] value. Callers use a type switch.
+func (c *Client) StatsAny(ctx context.Context) (any, error) {
+	b, err := c.Do(ctx, "stats")
+	if err != nil {
+		return nil, err
+	}
+	return decodeStats(b, c.url)
 }
 
 // GC runs a garbage collection in the server and returns heap figures
@@ -220,12 +265,68 @@ func (c *Client) Halt(ctx context.Context) error {
 	return err
 }
 
+// Restart asks a cluster's master for a hot restart: its workers drain
+// and stop, then it executes itself again, keeping its PID and sockets.
+// It returns once the server has accepted the request; an error wrapping
+// [ErrNotCluster] if the server controls a single process.
+func (c *Client) Restart(ctx context.Context) error {
+	_, err := c.Do(ctx, "restart")
+	return err
+}
+
+// PhasedRestart asks a cluster's master to replace its workers one at a
+// time with the binary now on disk. It returns once the restart has
+// begun; an error wrapping [ErrConflict] if the master refused (one is
+// under way, say), [ErrNotCluster] if the server controls a single
+// process.
+func (c *Client) PhasedRestart(ctx context.Context) error {
+	_, err := c.Do(ctx, "phased-restart")
+	return err
+}
+
+// WorkerCountUp asks a cluster's master to run one more worker. It
+// returns an error wrapping [ErrConflict] if the master refused,
+// [ErrNotCluster] if the server controls a single process.
+func (c *Client) WorkerCountUp(ctx context.Context) error {
+	_, err := c.Do(ctx, "worker-count-up")
+	return err
+}
+
+// WorkerCountDown asks a cluster's master to run one worker fewer. It
+// returns an error wrapping [ErrConflict] if the master refused (at one
+// worker, say), [ErrNotCluster] if the server controls a single process.
+func (c *Client) WorkerCountDown(ctx context.Context) error {
+	_, err := c.Do(ctx, "worker-count-down")
+	return err
+}
+
 func (c *Client) getJSON(ctx context.Context, command string, v any) error {
 	b, err := c.Do(ctx, command)
 	if err != nil {
 		return err
 	}
 	return decodeJSON(b, v, c.url, command)
+}
+
+// decodeStats decodes a /stats answer into a ClusterStats if it has a
+// worker_status key, else into a Stats.
+func decodeStats(b []byte, url string) (any, error) {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return nil, fmt.Errorf("control: %s: decode stats answer: %w", url, err)
+	}
+	if _, ok := keys["worker_status"]; ok {
+		var cs ClusterStats
+		if err := decodeJSON(b, &cs, url, "stats"); err != nil {
+			return nil, err
+		}
+		return cs, nil
+	}
+	var s Stats
+	if err := decodeJSON(b, &s, url, "stats"); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func decodeJSON(b []byte, v any, url, command string) error {

@@ -174,8 +174,8 @@ func TestClientErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = client.Do(context.Background(), "restart")
-		if !errors.Is(err, control.ErrUnknownCommand) || !strings.Contains(err.Error(), `"restart"`) {
+		_, err = client.Do(context.Background(), "reload")
+		if !errors.Is(err, control.ErrUnknownCommand) || !strings.Contains(err.Error(), `"reload"`) {
 			t.Errorf("got %v, want ErrUnknownCommand naming the command", err)
 		}
 	})

@@ -38,6 +38,7 @@ var fixedStats = control.Stats{
 	Latency:       control.Percentiles{Count: 100, P50: 15, P90: 40, P99: 99, Max: 1250, TotalCount: 12345, TotalSeconds: 250},
 	Goroutines:    42,
 	HeapBytes:     4718592,
+	RSSBytes:      31457280,
 	PID:           4242,
 	Version:       "v0.1.0-test",
 }
@@ -81,6 +82,123 @@ func (f *fakeTarget) Halt() {
 	case f.halted <- struct{}{}:
 	default:
 	}
+}
+
+// checkinTime is when the workers of clusterStats last reported, give or
+// take: the check-in ages are 1.5s and 2s at checkinTime.
+var checkinTime = time.Date(2025, 1, 2, 4, 0, 0, 0, time.UTC)
+
+// workerStats returns fixedStats as worker pid reports it.
+func workerStats(pid int, requests uint64) control.Stats {
+	s := fixedStats
+	s.PID = pid
+	s.RequestsCount = requests
+	return s
+}
+
+// clusterStats returns what fakeCluster reports: a master in a phased
+// restart with an old worker stopping, its replacement serving, and a
+// worker booting that has not reported yet.
+func clusterStats() control.ClusterStats {
+	started := time.Date(2025, 1, 2, 3, 0, 0, 0, time.UTC)
+	return control.ClusterStats{
+		StartedAt:     started,
+		Workers:       2,
+		Phase:         1,
+		BootedWorkers: 1,
+		OldWorkers:    1,
+		WorkerStatus: []control.WorkerStatus{
+			{Started: started, PID: 5001, Index: 0, Phase: 0, Booted: true,
+				LastCheckin: checkinTime.Add(-2 * time.Second), LastStatus: workerStats(5001, 900),
+				Stopping: "phased restart", RSSBytes: 52428800},
+			{Started: started.Add(time.Hour), PID: 5002, Index: 0, Phase: 1, Booted: true,
+				LastCheckin: checkinTime.Add(-1500 * time.Millisecond), LastStatus: workerStats(5002, 12345),
+				RSSBytes: 31457280},
+			{Started: checkinTime, PID: 5003, Index: 1, Phase: 1},
+		},
+		PID:             5000,
+		Version:         "v0.1.0-test",
+		Restarts:        2,
+		Recycles:        3,
+		Timeouts:        1,
+		HotRestarts:     4,
+		PhasedRestart:   "running",
+		CrashLoop:       true,
+		CrashLoopReason: "3 workers died within 10s of start",
+		Live:            true,
+	}
+}
+
+// fakeCluster is a ClusterTarget reporting clusterStats (or stats, if
+// set). Its commands count their calls and return the configured errors;
+// Restart also signals restarted and, if block is non-nil, waits for it
+// to close first.
+type fakeCluster struct {
+	*fakeTarget
+	stats     *control.ClusterStats // if non-nil, reported instead of clusterStats()
+	hang      bool                  // ClusterStats waits for its context to end
+	deadlines chan time.Duration    // ClusterStats sends the time left to its deadline
+	block     chan struct{}         // if non-nil, Restart waits for it to close
+	restarted chan struct{}
+
+	restartErr, phasedErr, upErr, downErr error
+
+	restarts, phased, ups, downs atomic.Int32
+}
+
+var _ control.ClusterTarget = (*fakeCluster)(nil)
+
+func newFakeCluster() *fakeCluster {
+	return &fakeCluster{
+		fakeTarget: newFakeTarget(),
+		deadlines:  make(chan time.Duration, 64),
+		restarted:  make(chan struct{}, 16),
+	}
+}
+
+func (f *fakeCluster) ClusterStats(ctx context.Context) control.ClusterStats {
+	if d, ok := ctx.Deadline(); ok {
+		select {
+		case f.deadlines <- time.Until(d):
+		default:
+		}
+	}
+	cs := clusterStats()
+	if f.stats != nil {
+		cs = *f.stats
+	}
+	if f.hang {
+		<-ctx.Done()
+		cs.Live = false
+	}
+	return cs
+}
+
+func (f *fakeCluster) Restart() error {
+	if f.block != nil {
+		<-f.block
+	}
+	f.restarts.Add(1)
+	select {
+	case f.restarted <- struct{}{}:
+	default:
+	}
+	return f.restartErr
+}
+
+func (f *fakeCluster) PhasedRestart() error {
+	f.phased.Add(1)
+	return f.phasedErr
+}
+
+func (f *fakeCluster) WorkerCountUp() error {
+	f.ups.Add(1)
+	return f.upErr
+}
+
+func (f *fakeCluster) WorkerCountDown() error {
+	f.downs.Add(1)
+	return f.downErr
 }
 
 // waitFor waits for a signal on ch or fails the test.

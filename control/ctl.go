@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -27,13 +28,21 @@ const ctlUsage = `Usage: hatago ctl [flags] COMMAND
 Talk to the control server of a running Hatago process.
 
 Commands:
-  stats        show the stats document
-  gc           run a garbage collection, show the heap before and after
-  gc-stats     show garbage collector statistics
-  goroutines   dump the stacks of all goroutines (alias: thread-backtraces)
-  stop         stop the server gracefully
-  halt         stop the server at once, without draining
-  metrics      show the metrics in the Prometheus text format
+  stats              show the stats document (of a cluster: the master, then a
+                     table of its workers)
+  gc                 run a garbage collection, show the heap before and after
+  gc-stats           show garbage collector statistics
+  goroutines         dump the stacks of all goroutines (alias: thread-backtraces)
+  stop               stop the server gracefully
+  halt               stop the server at once, without draining
+  metrics            show the metrics in the Prometheus text format
+
+Cluster commands (for a server started with -w N):
+  restart            hot restart: the workers drain and stop, then the master
+                     executes itself again, keeping its PID and sockets
+  phased-restart     replace the workers one at a time with the binary on disk
+  worker-count-up    run one more worker
+  worker-count-down  run one worker fewer
 
 Flags (before or after COMMAND):
   --control-url URL       tcp://HOST:PORT or unix:///PATH (default $HATAGO_CONTROL_URL)
@@ -51,6 +60,9 @@ type CLI struct {
 	Stderr io.Writer
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
+	// Now tells the time, for the check-in ages of cluster stats; nil
+	// means time.Now.
+	Now func() time.Time
 }
 
 // ctlOptions are the parsed flags and command of one run.
@@ -63,8 +75,9 @@ type ctlOptions struct {
 
 // Run runs `hatago ctl` with args, the arguments after "ctl", and returns
 // the exit code: 0 on success, 1 if the command failed (the server is
-// unreachable, refused the token or answered an error), 2 for a usage
-// error. It writes errors as one line to Stderr.
+// unreachable, refused the token or the command, or answered an error),
+// 2 for a usage error. It writes errors as one line to Stderr; when the
+// server refuses a command, the line carries the server's reason.
 func (c *CLI) Run(ctx context.Context, args []string) int {
 	stdout, stderr := c.Stdout, c.Stderr
 	if stdout == nil {
@@ -98,10 +111,14 @@ func (c *CLI) Run(ctx context.Context, args []string) int {
 	}
 	body, err := client.Do(ctx, opts.command)
 	if err == nil {
-		err = printAnswer(stdout, client.URL(), opts, body)
+		now := time.Now
+		if c.Now != nil {
+			now = c.Now
+		}
+		err = printAnswer(stdout, client.URL(), opts, body, now())
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "hatago ctl: %s\n", oneLine(explain(err)))
+		fmt.Fprintf(stderr, "hatago ctl: %s\n", oneLine(explain(err, opts.command)))
 		return 1
 	}
 	return 0
@@ -162,8 +179,9 @@ func (c *CLI) parse(args []string) (ctlOptions, error) {
 	return opts, nil
 }
 
-// explain turns a client error into advice for the command line.
-func explain(err error) string {
+// explain turns a client error of command into advice for the command
+// line.
+func explain(err error, command string) string {
 	var (
 		ue *unreachableError
 		re *ResponseError
@@ -175,6 +193,8 @@ func explain(err error) string {
 		return fmt.Sprintf("the server at %s requires a token: pass it with --control-token or %s", re.URL, EnvToken)
 	case errors.As(err, &re) && re.StatusCode == http.StatusForbidden:
 		return fmt.Sprintf("the server at %s refused the token: check --control-token or %s", re.URL, EnvToken)
+	case errors.As(err, &re) && (re.StatusCode == http.StatusConflict || re.StatusCode == http.StatusNotImplemented):
+		return fmt.Sprintf("%s refused %s: %s", re.URL, command, re.Message)
 	}
 	return err.Error()
 }
@@ -184,8 +204,9 @@ func oneLine(s string) string {
 }
 
 // printAnswer writes the answer to a command: raw with --json (and always
-// for goroutines and metrics, which are text), else readable.
-func printAnswer(w io.Writer, url string, opts ctlOptions, body []byte) error {
+// for goroutines and metrics, which are text), else readable. now dates
+// the check-ins of cluster stats.
+func printAnswer(w io.Writer, url string, opts ctlOptions, body []byte, now time.Time) error {
 	switch {
 	case opts.command == "goroutines", opts.command == "thread-backtraces", opts.command == "metrics", opts.json:
 		if _, err := w.Write(body); err != nil {
@@ -199,11 +220,14 @@ func printAnswer(w io.Writer, url string, opts ctlOptions, body []byte) error {
 	}
 	switch opts.command {
 	case "stats":
-		var s Stats
-		if err := decodeJSON(body, &s, url, opts.command); err != nil {
+		doc, err := decodeStats(body, url)
+		if err != nil {
 			return err
 		}
-		return printStats(w, s)
+		if cs, ok := doc.(ClusterStats); ok {
+			return printClusterStats(w, cs, now)
+		}
+		return printStats(w, doc.(Stats))
 	case "gc":
 		var r GCResult
 		if err := decodeJSON(body, &r, url, opts.command); err != nil {
@@ -228,7 +252,7 @@ func printAnswer(w io.Writer, url string, opts ctlOptions, body []byte) error {
 			fmt.Fprintf(tw, "%s\t%v\n", k, m[k])
 		}
 		return tw.Flush()
-	default: // stop, halt
+	default: // stop, halt and the cluster commands
 		var m messageBody
 		if err := decodeJSON(body, &m, url, opts.command); err != nil {
 			return err
@@ -241,12 +265,8 @@ func printAnswer(w io.Writer, url string, opts ctlOptions, body []byte) error {
 // printStats writes s as a two-column table: Puma's fields, then
 // Hatago's.
 func printStats(w io.Writer, s Stats) error {
-	started := "-"
-	if !s.StartedAt.IsZero() {
-		started = s.StartedAt.UTC().Format(time.RFC3339)
-	}
 	rows := [][2]string{
-		{"started_at", started},
+		{"started_at", formatStarted(s.StartedAt)},
 		{"backlog", strconv.Itoa(s.Backlog)},
 		{"running", strconv.Itoa(s.Running)},
 		{"pool_capacity", strconv.Itoa(s.PoolCapacity)},
@@ -265,6 +285,7 @@ func printStats(w io.Writer, s Stats) error {
 		{"latency", formatPercentiles(s.Latency)},
 		{"goroutines", strconv.Itoa(s.Goroutines)},
 		{"heap_bytes", fmt.Sprintf("%d (%s)", s.HeapBytes, formatBytes(s.HeapBytes))},
+		{"rss_bytes", formatRSS(s.RSSBytes)},
 		{"pid", strconv.Itoa(s.PID)},
 	}
 	if s.Version != "" {
@@ -275,6 +296,119 @@ func printStats(w io.Writer, s Stats) error {
 		fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1])
 	}
 	return tw.Flush()
+}
+
+// printClusterStats writes the master's figures as a two-column table,
+// then a table of the workers, one a row.
+func printClusterStats(w io.Writer, cs ClusterStats, now time.Time) error {
+	phased := cs.PhasedRestart
+	if phased == "" {
+		phased = "none yet"
+	}
+	crash := "no"
+	if cs.CrashLoop {
+		crash = "yes"
+		if cs.CrashLoopReason != "" {
+			crash += ": " + cs.CrashLoopReason
+		}
+	}
+	live := "yes"
+	if !cs.Live {
+		live = "no (some workers' stats are from their last check-in)"
+	}
+	rows := [][2]string{
+		{"pid", strconv.Itoa(cs.PID)},
+		{"started_at", formatStarted(cs.StartedAt)},
+	}
+	if cs.Version != "" {
+		rows = append(rows, [2]string{"version", cs.Version})
+	}
+	rows = append(rows, [][2]string{
+		{"workers", strconv.Itoa(cs.Workers)},
+		{"phase", strconv.Itoa(cs.Phase)},
+		{"booted_workers", strconv.Itoa(cs.BootedWorkers)},
+		{"old_workers", strconv.Itoa(cs.OldWorkers)},
+		{"restarts_count", strconv.FormatUint(cs.Restarts, 10)},
+		{"recycles_count", strconv.FormatUint(cs.Recycles, 10)},
+		{"worker_timeouts_count", strconv.FormatUint(cs.Timeouts, 10)},
+		{"hot_restarts_count", strconv.FormatUint(cs.HotRestarts, 10)},
+		{"phased_restart", phased},
+		{"crash_loop", crash},
+		{"live", live},
+	}...)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1])
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(cs.WorkerStatus) == 0 {
+		_, err := io.WriteString(w, "\nno workers\n")
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKER\tPID\tPHASE\tBOOTED\tCHECK-IN\tBUSY/MAX\tBACKLOG\tREQUESTS\tRSS\tSTATE")
+	for _, ws := range cs.WorkerStatus {
+		booted := "no"
+		if ws.Booted {
+			booted = "yes"
+		}
+		checkin := "-"
+		if !ws.LastCheckin.IsZero() {
+			checkin = formatAge(now.Sub(ws.LastCheckin)) + " ago"
+		}
+		slots, backlog, requests := "-", "-", "-"
+		if ws.HasStatus() {
+			st := ws.LastStatus
+			slots = fmt.Sprintf("%d/%d", st.BusyThreads, st.MaxThreads)
+			backlog = strconv.Itoa(st.Backlog)
+			requests = strconv.FormatUint(st.RequestsCount, 10)
+		}
+		rss := "-"
+		if n := cmp.Or(ws.RSSBytes, ws.LastStatus.RSSBytes); n > 0 {
+			rss = formatBytes(n)
+		}
+		state := "serving"
+		switch {
+		case ws.Stopping != "":
+			state = "stopping: " + ws.Stopping
+		case !ws.Booted:
+			state = "booting"
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			ws.Index, ws.PID, ws.Phase, booted, checkin, slots, backlog, requests, rss, state)
+	}
+	return tw.Flush()
+}
+
+// formatRSS formats a resident memory size, 0 meaning unknown.
+func formatRSS(n uint64) string {
+	if n == 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%d (%s)", n, formatBytes(n))
+}
+
+func formatStarted(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// formatAge formats an age briefly: 350µs, 1.5s under a minute, else
+// whole seconds as in 2m5s. A negative age, from clocks that disagree,
+// is 0.
+func formatAge(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Minute:
+		return formatMS(float64(d) / float64(time.Millisecond))
+	}
+	return d.Round(time.Second).String()
 }
 
 func formatPercentiles(p Percentiles) string {

@@ -110,3 +110,34 @@ func ExampleCLI() {
 	// hatago ctl: cannot reach unix:///nonexistent/hatago.sock: no such socket (is the server running? pass its control URL with --control-url or HATAGO_CONTROL_URL)
 	// exit code 1
 }
+
+// WriteClusterMetrics writes the master's families, then each worker's
+// samples labelled with its index and PID.
+func ExampleWriteClusterMetrics() {
+	stats := control.ClusterStats{
+		Workers:       2,
+		BootedWorkers: 2,
+		WorkerStatus: []control.WorkerStatus{
+			{Index: 0, PID: 101, Booted: true, LastStatus: control.Stats{PID: 101, RequestsCount: 40}},
+			{Index: 1, PID: 102, Booted: true, LastStatus: control.Stats{PID: 102, RequestsCount: 2}},
+		},
+	}
+	var b strings.Builder
+	if err := control.WriteClusterMetrics(&b, stats); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(line, "hatago_cluster_workers ") ||
+			strings.HasPrefix(line, "hatago_worker_booted{") ||
+			strings.HasPrefix(line, "hatago_requests_total{") {
+			fmt.Println(line)
+		}
+	}
+	// Output:
+	// hatago_cluster_workers 2
+	// hatago_worker_booted{worker="0",pid="101"} 1
+	// hatago_worker_booted{worker="1",pid="102"} 1
+	// hatago_requests_total{worker="0",pid="101"} 40
+	// hatago_requests_total{worker="1",pid="102"} 2
+}

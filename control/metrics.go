@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -25,6 +26,21 @@ const MetricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 func WriteMetrics(w io.Writer, s Stats) error {
 	var b strings.Builder
 	writeMetrics(&b, []labeledStats{{stats: &s}})
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteClusterMetrics writes the stats document of a cluster's master to
+// w in the format of [WriteMetrics]: first the cluster's own families
+// (hatago_cluster_*), then the hatago_worker_* families with a sample for
+// every worker, then each family of WriteMetrics with a sample for every
+// worker that has sent a stats document (booting workers may not have
+// one yet). Worker samples carry the labels worker="INDEX" and pid="PID";
+// each family appears once. The package doc lists the metric names. It
+// returns the error of w.Write, and is safe for concurrent use if w is.
+func WriteClusterMetrics(w io.Writer, cs ClusterStats) error {
+	var b strings.Builder
+	writeClusterMetrics(&b, &cs, time.Now())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -92,6 +108,9 @@ var families = []family{
 	{name: "hatago_heap_bytes", kind: gauge,
 		help:  "Bytes of allocated heap objects.",
 		value: func(s *Stats) string { return strconv.FormatUint(s.HeapBytes, 10) }},
+	{name: "hatago_rss_bytes", kind: gauge,
+		help:  "Resident memory of the process, in bytes; 0 where unknown.",
+		value: func(s *Stats) string { return strconv.FormatUint(s.RSSBytes, 10) }},
 	{name: "hatago_requests_total", kind: counter,
 		help:  "Requests served since start.",
 		value: func(s *Stats) string { return strconv.FormatUint(s.RequestsCount, 10) }},
@@ -118,19 +137,120 @@ var families = []family{
 		percentiles: func(s *Stats) Percentiles { return s.Latency }},
 }
 
+// clusterFamily is one metric family of the master's own figures.
+type clusterFamily struct {
+	name, kind, help string
+	value            func(*ClusterStats) string
+}
+
+var clusterFamilies = []clusterFamily{
+	{name: "hatago_cluster_start_time_seconds", kind: gauge,
+		help:  "Time the master started, in seconds since the Unix epoch; a hot restart keeps it.",
+		value: func(c *ClusterStats) string { return formatTime(c.StartedAt) }},
+	{name: "hatago_cluster_workers", kind: gauge,
+		help:  "Workers the master keeps running.",
+		value: func(c *ClusterStats) string { return strconv.Itoa(c.Workers) }},
+	{name: "hatago_cluster_booted_workers", kind: gauge,
+		help:  "Workers that finished booting and have not been told to stop.",
+		value: func(c *ClusterStats) string { return strconv.Itoa(c.BootedWorkers) }},
+	{name: "hatago_cluster_old_workers", kind: gauge,
+		help:  "Running workers from an earlier phase.",
+		value: func(c *ClusterStats) string { return strconv.Itoa(c.OldWorkers) }},
+	{name: "hatago_cluster_phase", kind: gauge,
+		help:  "Phased restarts begun since the master started.",
+		value: func(c *ClusterStats) string { return strconv.Itoa(c.Phase) }},
+	{name: "hatago_cluster_worker_restarts_total", kind: counter,
+		help:  "Workers started again after one died unasked.",
+		value: func(c *ClusterStats) string { return strconv.FormatUint(c.Restarts, 10) }},
+	{name: "hatago_cluster_worker_recycles_total", kind: counter,
+		help:  "Workers replaced for reaching their request or memory limit.",
+		value: func(c *ClusterStats) string { return strconv.FormatUint(c.Recycles, 10) }},
+	{name: "hatago_cluster_worker_timeouts_total", kind: counter,
+		help:  "Workers killed for missing their boot or check-in timeout.",
+		value: func(c *ClusterStats) string { return strconv.FormatUint(c.Timeouts, 10) }},
+	{name: "hatago_cluster_hot_restarts_total", kind: counter,
+		help:  "Hot restarts of the master process.",
+		value: func(c *ClusterStats) string { return strconv.FormatUint(c.HotRestarts, 10) }},
+	{name: "hatago_cluster_crash_loop", kind: gauge,
+		help:  "1 while workers keep dying soon after they start and respawns are slowed, else 0.",
+		value: func(c *ClusterStats) string { return formatBool(c.CrashLoop) }},
+	{name: "hatago_cluster_stats_live", kind: gauge,
+		help:  "1 if every booted worker answered with fresh stats, 0 if some samples come from their last check-in.",
+		value: func(c *ClusterStats) string { return formatBool(c.Live) }},
+}
+
+// workerFamily is one metric family of the master's view of a worker.
+// value returns false when the worker has no sample.
+type workerFamily struct {
+	name, kind, help string
+	value            func(w *WorkerStatus, now time.Time) (string, bool)
+}
+
+var workerFamilies = []workerFamily{
+	{name: "hatago_worker_booted", kind: gauge,
+		help: "1 once the worker reported it serves, else 0.",
+		value: func(w *WorkerStatus, _ time.Time) (string, bool) {
+			return formatBool(w.Booted), true
+		}},
+	{name: "hatago_worker_stopping", kind: gauge,
+		help: "1 once the master told the worker to stop, else 0.",
+		value: func(w *WorkerStatus, _ time.Time) (string, bool) {
+			return formatBool(w.Stopping != ""), true
+		}},
+	{name: "hatago_worker_phase", kind: gauge,
+		help: "Phase the worker was started in.",
+		value: func(w *WorkerStatus, _ time.Time) (string, bool) {
+			return strconv.Itoa(w.Phase), true
+		}},
+	{name: "hatago_worker_start_time_seconds", kind: gauge,
+		help: "Time the master started the worker, in seconds since the Unix epoch.",
+		value: func(w *WorkerStatus, _ time.Time) (string, bool) {
+			return formatTime(w.Started), true
+		}},
+	{name: "hatago_worker_last_checkin_age_seconds", kind: gauge,
+		help: "Seconds since the worker last reported; absent before its first report.",
+		value: func(w *WorkerStatus, now time.Time) (string, bool) {
+			if w.LastCheckin.IsZero() {
+				return "", false
+			}
+			return formatFloat(max(now.Sub(w.LastCheckin).Seconds(), 0)), true
+		}},
+}
+
+// writeClusterMetrics writes the cluster families, the worker families
+// and the per-process families, each once; now dates the check-in ages.
+func writeClusterMetrics(b *strings.Builder, cs *ClusterStats, now time.Time) {
+	for _, f := range clusterFamilies {
+		writeHeader(b, f.name, f.kind, f.help)
+		writeSample(b, f.name, nil, f.value(cs))
+	}
+	labels := make([][]label, len(cs.WorkerStatus))
+	for i := range cs.WorkerStatus {
+		w := &cs.WorkerStatus[i]
+		labels[i] = []label{{"worker", strconv.Itoa(w.Index)}, {"pid", strconv.Itoa(w.PID)}}
+	}
+	for _, f := range workerFamilies {
+		writeHeader(b, f.name, f.kind, f.help)
+		for i := range cs.WorkerStatus {
+			if v, ok := f.value(&cs.WorkerStatus[i], now); ok {
+				writeSample(b, f.name, labels[i], v)
+			}
+		}
+	}
+	docs := make([]labeledStats, 0, len(cs.WorkerStatus))
+	for i := range cs.WorkerStatus {
+		if w := &cs.WorkerStatus[i]; w.HasStatus() {
+			docs = append(docs, labeledStats{labels: labels[i], stats: &w.LastStatus})
+		}
+	}
+	writeMetrics(b, docs)
+}
+
 // writeMetrics writes every family once, with one sample (or one set of
 // summary samples) per element of docs.
 func writeMetrics(b *strings.Builder, docs []labeledStats) {
 	for _, f := range families {
-		b.WriteString("# HELP ")
-		b.WriteString(f.name)
-		b.WriteByte(' ')
-		b.WriteString(escapeHelp(f.help))
-		b.WriteString("\n# TYPE ")
-		b.WriteString(f.name)
-		b.WriteByte(' ')
-		b.WriteString(f.kind)
-		b.WriteByte('\n')
+		writeHeader(b, f.name, f.kind, f.help)
 		for _, d := range docs {
 			labels := d.labels
 			if f.labels != nil {
@@ -158,6 +278,19 @@ func writeMetrics(b *strings.Builder, docs []labeledStats) {
 	}
 }
 
+// writeHeader writes the # HELP and # TYPE lines of a family.
+func writeHeader(b *strings.Builder, name, kind, help string) {
+	b.WriteString("# HELP ")
+	b.WriteString(name)
+	b.WriteByte(' ')
+	b.WriteString(escapeHelp(help))
+	b.WriteString("\n# TYPE ")
+	b.WriteString(name)
+	b.WriteByte(' ')
+	b.WriteString(kind)
+	b.WriteByte('\n')
+}
+
 func writeSample(b *strings.Builder, name string, labels []label, value string) {
 	b.WriteString(name)
 	if len(labels) > 0 {
@@ -178,11 +311,23 @@ func writeSample(b *strings.Builder, name string, labels []label, value string) 
 	b.WriteByte('\n')
 }
 
-func formatStartTime(s *Stats) string {
-	if s.StartedAt.IsZero() {
+func formatStartTime(s *Stats) string { return formatTime(s.StartedAt) }
+
+// formatTime formats t in seconds since the Unix epoch, or 0 for the
+// zero time.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
 		return "0"
 	}
-	return formatFloat(float64(s.StartedAt.UnixNano()) / 1e9)
+	return formatFloat(float64(t.UnixNano()) / 1e9)
+}
+
+// formatBool formats b as a 0 or 1 gauge value.
+func formatBool(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // formatFloat formats v as the exposition format wants, NaN and

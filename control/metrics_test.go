@@ -300,6 +300,7 @@ func TestWriteMetrics(t *testing.T) {
 		"hatago_slots_min":                           "2",
 		"hatago_goroutines":                          "42",
 		"hatago_heap_bytes":                          "4718592",
+		"hatago_rss_bytes":                           "31457280",
 		"hatago_requests_total":                      "12345",
 		"hatago_requests_rejected_total":             "4",
 		"hatago_requests_timed_out_total":            "5",

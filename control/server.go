@@ -45,7 +45,16 @@ const (
 	idleTimeout       = 60 * time.Second
 	maxHeaderBytes    = 16 << 10
 	staleDialTimeout  = time.Second
+
+	// clusterStatsTimeout bounds how long /stats and /metrics wait for a
+	// cluster's workers, so that a hung worker cannot hang them: the
+	// master answers with its last check-in instead.
+	clusterStatsTimeout = 500 * time.Millisecond
 )
+
+// notClusterMessage is the error text of a cluster command sent to a
+// server whose Target is not a [ClusterTarget].
+const notClusterMessage = "not in cluster mode (start with -w N)"
 
 // Config configures a control [Server]. The zero value is not valid: URL
 // and Target are required.
@@ -60,18 +69,24 @@ type Config struct {
 	Token string
 	// Target is the server being controlled. Its Stop and Halt must return
 	// at once (as the Target interface requires): they run on goroutines
-	// that Shutdown waits for.
+	// that Shutdown waits for. If it is also a [ClusterTarget] (a
+	// cluster's master), /stats and /metrics report the cluster and the
+	// cluster commands (/restart, /phased-restart, /worker-count-up,
+	// /worker-count-down) are served; otherwise those answer 501.
 	Target Target
-	// Logger receives the listening address, refused requests, stop and
-	// halt requests and recovered panics. Nil discards them.
+	// Logger receives the listening address, refused requests, stop,
+	// halt and cluster commands (and the master's refusals and Restart
+	// errors) and recovered panics. Nil discards them.
 	Logger *slog.Logger
 }
 
 // Server is a control server: an HTTP server on a TCP or unix socket that
 // reports stats of a [Target] and stops or halts it, after checking a
-// token. Its methods are safe for concurrent use.
+// token; for a [ClusterTarget] it also restarts it and changes its
+// number of workers. Its methods are safe for concurrent use.
 type Server struct {
 	target    Target
+	cluster   ClusterTarget // target, if it is a cluster's master; else nil
 	logger    *slog.Logger
 	addr      address
 	token     string
@@ -114,11 +129,13 @@ func New(cfg Config) (*Server, error) {
 	if err := checkToken("Token", cfg.Token); err != nil {
 		return nil, err
 	}
+	cluster, _ := cfg.Target.(ClusterTarget)
 	s := &Server{
-		target: cfg.Target,
-		logger: cfg.Logger,
-		addr:   addr,
-		token:  cfg.Token,
+		target:  cfg.Target,
+		cluster: cluster,
+		logger:  cfg.Logger,
+		addr:    addr,
+		token:   cfg.Token,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -390,7 +407,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rt, ok := routes[r.URL.Path]
 	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown path %q (want one of /stats, /gc, /gc-stats, /goroutines, /thread-backtraces, /stop, /halt, /metrics)", r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown path %q (want one of %s)", r.URL.Path, commandPaths()))
 		return
 	}
 	if !rt.allows(r.Method) {
@@ -455,8 +472,8 @@ var (
 	getPost = []string{http.MethodGet, http.MethodPost}
 )
 
-// routes maps paths to handlers. Stop and halt accept GET as pumactl
-// sends it.
+// routes maps paths to handlers. Commands that act accept GET as
+// pumactl sends it.
 var routes = map[string]route{
 	"/stats":             {get, (*Server).handleStats},
 	"/gc":                {getPost, (*Server).handleGC},
@@ -465,11 +482,28 @@ var routes = map[string]route{
 	"/thread-backtraces": {get, (*Server).handleGoroutines},
 	"/stop":              {getPost, (*Server).handleStop},
 	"/halt":              {getPost, (*Server).handleHalt},
+	"/restart":           {getPost, (*Server).handleRestart},
+	"/phased-restart":    {getPost, (*Server).handlePhasedRestart},
+	"/worker-count-up":   {getPost, (*Server).handleWorkerCountUp},
+	"/worker-count-down": {getPost, (*Server).handleWorkerCountDown},
 	"/metrics":           {get, (*Server).handleMetrics},
 }
 
-func (s *Server) handleStats(w http.ResponseWriter, _ *http.Request) {
+// handleStats answers the Stats document, or for a cluster the
+// ClusterStats document, waiting at most clusterStatsTimeout for the
+// workers.
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+	if s.cluster != nil {
+		writeJSON(w, http.StatusOK, s.clusterStats(r.Context()))
+		return
+	}
 	writeJSON(w, http.StatusOK, s.target.Stats())
+}
+
+func (s *Server) clusterStats(ctx context.Context) ClusterStats {
+	ctx, cancel := context.WithTimeout(ctx, clusterStatsTimeout)
+	defer cancel()
+	return s.cluster.ClusterStats(ctx)
 }
 
 func (s *Server) handleGC(w http.ResponseWriter, _ *http.Request) {
@@ -489,9 +523,14 @@ func (s *Server) handleGoroutines(w http.ResponseWriter, _ *http.Request) {
 	writeBody(w, "text/plain; charset=utf-8", b)
 }
 
-func (s *Server) handleMetrics(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	var b strings.Builder
-	_ = WriteMetrics(&b, s.target.Stats()) // a strings.Builder does not fail
+	if s.cluster != nil {
+		cs := s.clusterStats(r.Context())
+		writeClusterMetrics(&b, &cs, time.Now())
+	} else {
+		_ = WriteMetrics(&b, s.target.Stats()) // a strings.Builder does not fail
+	}
 	writeBody(w, MetricsContentType, []byte(b.String()))
 }
 
@@ -501,6 +540,59 @@ func (s *Server) handleStop(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleHalt(w http.ResponseWriter, r *http.Request) {
 	s.act(w, r, "halt", "halting", s.target.Halt)
+}
+
+// handleRestart answers first and then calls Restart, as act does for
+// stop: the hot restart replaces the process. An error of Restart is
+// logged, the answer having left already.
+func (s *Server) handleRestart(w http.ResponseWriter, r *http.Request) {
+	c := s.clusterTarget(w)
+	if c == nil {
+		return
+	}
+	s.act(w, r, "restart", "restarting", func() {
+		if err := c.Restart(); err != nil {
+			s.logger.Error("control: restart failed", "err", err)
+		}
+	})
+}
+
+func (s *Server) handlePhasedRestart(w http.ResponseWriter, r *http.Request) {
+	s.clusterCommand(w, r, "phased restart", "phased restart started", ClusterTarget.PhasedRestart)
+}
+
+func (s *Server) handleWorkerCountUp(w http.ResponseWriter, r *http.Request) {
+	s.clusterCommand(w, r, "worker count up", "worker count up", ClusterTarget.WorkerCountUp)
+}
+
+func (s *Server) handleWorkerCountDown(w http.ResponseWriter, r *http.Request) {
+	s.clusterCommand(w, r, "worker count down", "worker count down", ClusterTarget.WorkerCountDown)
+}
+
+// clusterTarget returns the cluster target, or answers 501 and returns
+// nil if the server controls a single process.
+func (s *Server) clusterTarget(w http.ResponseWriter) ClusterTarget {
+	if s.cluster == nil {
+		writeError(w, http.StatusNotImplemented, notClusterMessage)
+	}
+	return s.cluster
+}
+
+// clusterCommand calls fn, a ClusterTarget method that returns at once,
+// and answers {"message": msg}, or 409 Conflict with the text of its
+// error.
+func (s *Server) clusterCommand(w http.ResponseWriter, r *http.Request, name, msg string, fn func(ClusterTarget) error) {
+	c := s.clusterTarget(w)
+	if c == nil {
+		return
+	}
+	s.logger.Info("control: "+name+" requested", "remote", r.RemoteAddr)
+	if err := fn(c); err != nil {
+		s.logger.Warn("control: "+name+" refused", "remote", r.RemoteAddr, "err", err)
+		writeError(w, http.StatusConflict, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, messageBody{Message: msg})
 }
 
 // act answers {"message": msg}, pushes the answer to the client and then

@@ -50,8 +50,8 @@ func TestServerEndpoints(t *testing.T) {
 					contains: []string{"goroutine "}},
 				{name: "metrics", method: "GET", path: "/metrics", status: 200, ctype: control.MetricsContentType,
 					contains: []string{"# TYPE hatago_backlog gauge\nhatago_backlog 3\n"}},
-				{name: "unknown path", method: "GET", path: "/restart", status: 404, ctype: "application/json",
-					contains: []string{`"error":"unknown path \"/restart\"`}},
+				{name: "unknown path", method: "GET", path: "/reload", status: 404, ctype: "application/json",
+					contains: []string{`"error":"unknown path \"/reload\"`, "/phased-restart", "/worker-count-down", "/metrics"}},
 				{name: "wrong method", method: "DELETE", path: "/stats", status: 405, ctype: "application/json",
 					contains: []string{`"error":"method DELETE not allowed`}},
 				{name: "post stats", method: "POST", path: "/stats", status: 405, ctype: "application/json"},
@@ -107,7 +107,7 @@ func TestServerStatsFieldNames(t *testing.T) {
 	}
 	puma := []string{"started_at", "backlog", "running", "pool_capacity", "busy_threads", "max_threads", "requests_count", "backlog_max"}
 	extras := []string{"min_threads", "backlog_limit", "rejected_count", "timed_out_count", "panic_count",
-		"slots_started", "slots_trimmed", "queue_time", "latency", "goroutines", "heap_bytes", "pid", "version"}
+		"slots_started", "slots_trimmed", "queue_time", "latency", "goroutines", "heap_bytes", "rss_bytes", "pid", "version"}
 	for _, k := range append(puma, extras...) {
 		if _, ok := m[k]; !ok {
 			t.Errorf("stats JSON lacks %q: %s", k, got.body)

@@ -54,6 +54,9 @@ type Stats struct {
 	// HeapBytes is the bytes of allocated heap objects (runtime/metrics
 	// /memory/classes/heap/objects:bytes).
 	HeapBytes uint64 `json:"heap_bytes"`
+	// RSSBytes is the process's resident memory (Linux: /proc/self/statm;
+	// 0 where unknown). Cluster recycling by memory compares it.
+	RSSBytes uint64 `json:"rss_bytes"`
 	// PID is the process ID.
 	PID int `json:"pid"`
 	// Version is the Hatago version or the build's module version.

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 
@@ -49,7 +50,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer w.close()
-	announce(w, slog.Default())
+	if !hatago.IsWorker() {
+		announce(w, slog.Default())
+	}
 	return w.srv.Run(ctx)
 }
 
@@ -61,7 +64,9 @@ type world struct {
 }
 
 func (w *world) close() {
-	w.app.Close()
+	if w.app != nil {
+		w.app.Close()
+	}
 	w.db.Close()
 }
 
@@ -91,9 +96,22 @@ func start(ctx context.Context, args []string, out io.Writer) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := techempower.Prepare(ctx, db, seed.NewProgress(out)); err != nil {
-		db.Close()
-		return nil, err
+	// In a cluster (-w N) the master prepares the database once, before
+	// the workers start, and serves nothing itself; the workers find the
+	// tables ready.
+	if !hatago.IsWorker() {
+		if err := techempower.Prepare(ctx, db, seed.NewProgress(out)); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if hatago.IsMaster(cfg) {
+		srv, err := hatago.New(http.NotFoundHandler(), cfg)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		return &world{srv: srv, db: db}, nil
 	}
 	a, err := app.New(ctx, db)
 	if err != nil {
