@@ -718,12 +718,8 @@ func jitter(limit uint64, j float64) uint64 {
 // workerEnviron is the master's environment for a worker: without the
 // variables that belong to the master (systemd's), with the worker's own.
 func (m *Master) workerEnviron(w workerEnv) []string {
-	drop := []string{envWorker, envMaster, "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
-		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"}
-	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		k, _, _ := strings.Cut(kv, "=")
-		return slices.Contains(drop, k)
-	})
+	env := withoutVars(os.Environ(), envWorker, envMaster, "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
+		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
 	if _, ok := os.LookupEnv("GOMAXPROCS"); !ok {
 		procs := m.cfg.GOMAXPROCS
 		if procs <= 0 {

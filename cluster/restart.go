@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -76,7 +78,7 @@ func (m *Master) reexec() {
 			clearCloseOnExec(p.FD)
 		}
 	}
-	environ := append(withoutVar(os.Environ(), envMaster), envMaster+"="+mustJSON(env))
+	environ := append(withoutVars(os.Environ(), envMaster), envMaster+"="+mustJSON(env))
 	argv := append([]string{os.Args[0]}, m.cfg.Args...)
 	err := syscall.Exec(m.cfg.Exe, argv, environ)
 	// Still here: the exec failed. Serve on with new workers.
@@ -94,15 +96,12 @@ func clearCloseOnExec(fd int) {
 	_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_SETFD, 0)
 }
 
-func withoutVar(env []string, name string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		if len(kv) > len(name) && kv[:len(name)] == name && kv[len(name)] == '=' {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
+// withoutVars returns env without the variables named.
+func withoutVars(env []string, names ...string) []string {
+	return slices.DeleteFunc(env, func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(names, k)
+	})
 }
 
 func mustJSON(v any) string {
