@@ -76,6 +76,10 @@ type slotState struct {
 
 var _ control.Target = (*Server)(nil)
 
+// freezer is a handler that must not change once serving starts, such as a
+// middleware.Stack; Start freezes it.
+type freezer interface{ Freeze() }
+
 // New checks cfg and returns a Server for h. It does no I/O. An invalid
 // field gives a *ConfigError naming it.
 func New(h http.Handler, cfg Config) (*Server, error) {
@@ -191,7 +195,8 @@ func (s *Server) closeSlot(slot *pool.Slot) {
 
 // Start opens the MinSlots slots, listens on every bind (using sockets
 // inherited from systemd socket activation where they match), starts the
-// control server, and serves in the background. It returns at once with the
+// control server, and serves in the background. A handler with a Freeze
+// method, such as a middleware.Stack, is frozen first. It returns at once with the
 // first error, having undone what it did. Start may be called once, and
 // not once a stop has begun: it then returns an error wrapping
 // ErrShuttingDown.
@@ -208,6 +213,12 @@ func (s *Server) Start(ctx context.Context) error {
 	s.started = true
 	s.mu.Unlock()
 
+	// A handler that can be frozen (a middleware.Stack) is, before the
+	// first request: adding middleware while goroutines serve the chain
+	// would be a race, so from here on it panics instead.
+	if f, ok := s.handler.(freezer); ok {
+		f.Freeze()
+	}
 	if err := s.pool.Start(ctx); err != nil {
 		return fmt.Errorf("hatago: start slots: %w", err)
 	}
