@@ -37,6 +37,16 @@
 // handler through the request context, and never shared by two requests at
 // once. See [resource.New].
 //
+// # Middleware and shared state
+
+// A handler value serves every request goroutine at once. Package middleware
+// composes middleware into a Stack that Start freezes, so the chain never
+// changes while it is served, and has PerRequest, for handlers that keep
+// per-request fields, and Lint, which reports misuse of the ResponseWriter.
+// The analyzer in cmd/hatagovet reports handlers that write shared state
+// without a lock, and package hatagotest hammers a handler concurrently so
+// the race detector sees what a sequential test never would.
+//
 // # Stopping
 //
 // Shutdown stops accepting, lets admitted requests finish (those waiting in
