@@ -38,7 +38,7 @@
 // once. See [resource.New].
 //
 // # Middleware and shared state
-
+//
 // A handler value serves every request goroutine at once. Package middleware
 // composes middleware into a Stack that Start freezes, so the chain never
 // changes while it is served, and has PerRequest, for handlers that keep
