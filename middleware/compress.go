@@ -100,6 +100,15 @@ var compressErrFinished = errors.New("middleware: Compress: write after the hand
 // a strong ETag becomes weak (W/"..."), since the bytes on the wire differ.
 // A body under MinSize is written as it is with its Content-Length.
 //
+// A 304 Not Modified carries the Vary and ETag of the 200 it stands for
+// (RFC 9110, section 15.4.5): Vary when its Content-Type is compressible
+// or, since http.ServeContent drops Content-Type from a 304, when the
+// request's If-None-Match holds the weakened form of the handler's strong
+// ETag, which shows the client's copy came compressed; a request that
+// could be compressed then gets that weak ETag back. (http.ServeContent
+// compares If-None-Match weakly, so W/"x" matches the handler's "x".) A
+// 304 that neither shows is left as the handler wrote it.
+//
 // Flush (through http.Flusher or http.ResponseController) sends what is
 // buffered at once, compressed if the response qualifies, so streams and
 // server-sent events work; Hijack and deadlines reach the underlying
@@ -138,7 +147,7 @@ func Compress(cfg CompressConfig) Middleware {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			cw := &compressWriter{w: w, c: c}
+			cw := &compressWriter{w: w, c: c, reqHeader: r.Header}
 			cw.canCompress = r.Method != http.MethodHead && r.Header.Get("Range") == "" &&
 				compressAcceptsGzip(r.Header.Values("Accept-Encoding"))
 			returned := false
@@ -328,7 +337,8 @@ const (
 type compressWriter struct {
 	w           http.ResponseWriter
 	c           *compressor
-	canCompress bool // the request allows gzip
+	canCompress bool        // the request allows gzip
+	reqHeader   http.Header // the request's, for the If-None-Match of a 304
 	state       compressState
 	status      int
 	typeLater   bool    // Content-Type was missing at WriteHeader: check it when committing
@@ -354,7 +364,12 @@ func (cw *compressWriter) WriteHeader(code int) {
 	}
 	cw.status = code
 	h := cw.w.Header()
-	if code < 200 || code == http.StatusNoContent || code == http.StatusNotModified ||
+	if code == http.StatusNotModified {
+		cw.notModified(h)
+		cw.sendHeader(compressIdentity)
+		return
+	}
+	if code < 200 || code == http.StatusNoContent ||
 		code == http.StatusPartialContent || !compressEligible(h) {
 		cw.sendHeader(compressIdentity)
 		return
@@ -490,6 +505,63 @@ func (cw *compressWriter) commit(final bool, next []byte) error {
 	}
 	cw.releaseBuf()
 	return err
+}
+
+// notModified gives a 304 the Vary and ETag that the 200 it stands for
+// would have carried (RFC 9110, section 15.4.5). Whether that 200 was
+// compressed depends on its body, which a 304 does not have, and on its
+// type, which http.ServeContent drops from a 304. The request tells
+// instead: a client that holds the weakened form of the handler's strong
+// ETag got the compressed 200 (the body was compressible and at least
+// MinSize), and one that holds the strong form got it as it is.
+func (cw *compressWriter) notModified(h http.Header) {
+	if !compressEligible(h) {
+		return
+	}
+	etag := h.Get("Etag")
+	gotGzip := strings.HasPrefix(etag, `"`) &&
+		compressListsETag(cw.reqHeader.Values("If-None-Match"), "W/"+etag)
+	if ct, ok := h["Content-Type"]; ok {
+		if len(ct) == 0 || !cw.c.compressible(ct[0]) {
+			return
+		}
+	} else if !gotGzip {
+		return // the type is unknown: leave Vary as the handler set it
+	}
+	compressAddVary(h, "Accept-Encoding")
+	if gotGzip && cw.canCompress {
+		h.Set("Etag", "W/"+etag)
+	}
+}
+
+// compressListsETag reports whether If-None-Match field values list etag
+// itself (W/"x" matches W/"x" only). Malformed elements end the scan.
+func compressListsETag(values []string, etag string) bool {
+	for _, v := range values {
+		for {
+			v = strings.TrimLeft(v, " \t,")
+			if v == "" {
+				break
+			}
+			n := 0
+			if strings.HasPrefix(v, "W/") {
+				n = 2
+			}
+			if len(v) <= n || v[n] != '"' {
+				break
+			}
+			end := strings.IndexByte(v[n+1:], '"')
+			if end < 0 {
+				break
+			}
+			tag := v[:n+1+end+1]
+			if tag == etag {
+				return true
+			}
+			v = v[len(tag):]
+		}
+	}
+	return false
 }
 
 // sendHeader writes the status to the underlying writer and moves to state.

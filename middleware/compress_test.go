@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 )
 
 // compressBody is a compressible body of n bytes.
@@ -328,13 +329,65 @@ func TestCompressResponses(t *testing.T) {
 			want: result{204, "", "", "", "text/plain", ""},
 		},
 		{
-			name: "304 keeps the strong ETag",
+			name: "304 for a compressible type varies",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/plain")
 				w.Header().Set("ETag", `"v1"`)
 				w.WriteHeader(http.StatusNotModified)
 			},
-			want: result{304, "", "", "", "text/plain", `"v1"`},
+			want: result{304, "", "Accept-Encoding", "", "text/plain", `"v1"`},
+		},
+		{
+			name:    "304 to a client holding the compressed 200",
+			reqHdr:  map[string]string{"If-None-Match": `"v0", W/"v1"`},
+			handler: compressNotModified(`"v1"`, ""),
+			want:    result{304, "", "Accept-Encoding", "", "", `W/"v1"`},
+		},
+		{
+			name:    "304 to a client holding the 200 as it was",
+			reqHdr:  map[string]string{"If-None-Match": `"v1"`},
+			handler: compressNotModified(`"v1"`, ""),
+			want:    result{304, "", "", "", "", `"v1"`},
+		},
+		{
+			name:    "304 for a type that is not compressed",
+			reqHdr:  map[string]string{"If-None-Match": `W/"v1"`},
+			handler: compressNotModified(`"v1"`, "image/png"),
+			want:    result{304, "", "", "", "image/png", `"v1"`},
+		},
+		{
+			name:    "304 to HEAD varies, keeps the strong ETag",
+			method:  "HEAD",
+			reqHdr:  map[string]string{"If-None-Match": `W/"v1"`},
+			handler: compressNotModified(`"v1"`, ""),
+			want:    result{304, "", "Accept-Encoding", "", "", `"v1"`},
+		},
+		{
+			name:    "304 to a Range request varies, keeps the strong ETag",
+			reqHdr:  map[string]string{"If-None-Match": `W/"v1"`, "Range": "bytes=0-9"},
+			handler: compressNotModified(`"v1"`, ""),
+			want:    result{304, "", "Accept-Encoding", "", "", `"v1"`},
+		},
+		{
+			name:    "304 to a client that refuses gzip",
+			reqHdr:  map[string]string{"If-None-Match": `W/"v1"`, "Accept-Encoding": "gzip;q=0"},
+			handler: compressNotModified(`"v1"`, ""),
+			want:    result{304, "", "Accept-Encoding", "", "", `"v1"`},
+		},
+		{
+			name:   "304 with no-transform",
+			reqHdr: map[string]string{"If-None-Match": `W/"v1"`},
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "no-transform")
+				compressNotModified(`"v1"`, "")(w, r)
+			},
+			want: result{304, "", "", "", "", `"v1"`},
+		},
+		{
+			name:    "304 with the handler's weak ETag",
+			reqHdr:  map[string]string{"If-None-Match": `W/"v1"`},
+			handler: compressNotModified(`W/"v1"`, ""),
+			want:    result{304, "", "", "", "", `W/"v1"`},
 		},
 		{
 			name:   "HEAD keeps the handler's headers",
@@ -444,6 +497,144 @@ func TestCompressResponses(t *testing.T) {
 			}
 			if body != tt.body {
 				t.Errorf("body: got %d bytes, want %d", len(body), len(tt.body))
+			}
+		})
+	}
+}
+
+// compressNotModified is a handler that answers 304 with etag, and with
+// ctype unless it is "" (http.ServeContent drops Content-Type from a 304).
+func compressNotModified(etag, ctype string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if ctype != "" {
+			w.Header().Set("Content-Type", ctype)
+		}
+		w.Header().Set("ETag", etag)
+		w.WriteHeader(http.StatusNotModified)
+	}
+}
+
+func TestCompressListsETag(t *testing.T) {
+	tests := []struct {
+		values []string
+		etag   string
+		want   bool
+	}{
+		{[]string{`W/"a"`}, `W/"a"`, true},
+		{[]string{`"a"`}, `W/"a"`, false},
+		{[]string{`W/"a"`}, `"a"`, false},
+		{[]string{`"x", W/"a"`}, `W/"a"`, true},
+		{[]string{`"x",W/"a" , "y"`}, `W/"a"`, true},
+		{[]string{`"x"`, `W/"a"`}, `W/"a"`, true},
+		{[]string{`"a,b", W/"c"`}, `W/"c"`, true}, // a comma inside a tag
+		{[]string{`"a,b"`}, `"a"`, false},
+		{[]string{`*`}, `W/"a"`, false},
+		{[]string{`w/"a"`}, `W/"a"`, false}, // W/ is case-sensitive
+		{[]string{`W/"a`}, `W/"a"`, false},
+		{[]string{`garbage, W/"a"`}, `W/"a"`, false},
+		{nil, `W/"a"`, false},
+	}
+	for _, tt := range tests {
+		if got := compressListsETag(tt.values, tt.etag); got != tt.want {
+			t.Errorf("compressListsETag(%q, %q): got %v, want %v", tt.values, tt.etag, got, tt.want)
+		}
+	}
+}
+
+// TestCompressStaticRevalidation follows a client through Compress and
+// Static: each 304 must carry the ETag and Vary of the 200 the client
+// holds (RFC 9110, section 15.4.5), and the weak ETag Compress gave the
+// compressed 200 must still match at Static.
+func TestCompressStaticRevalidation(t *testing.T) {
+	big := compressBody(4096)
+	h := Compress(CompressConfig{})(Static(StaticConfig{Root: fstest.MapFS{
+		"big.txt":   {Data: []byte(big)},
+		"small.txt": {Data: []byte("under MinSize")},
+	}}))
+	do := func(method, target string, hdr map[string]string) *http.Response {
+		t.Helper()
+		r := httptest.NewRequest(method, target, nil)
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Result()
+	}
+	type result struct {
+		status   int
+		encoding string
+		vary     string
+		etag     string
+	}
+	get := func(res *http.Response) result {
+		return result{res.StatusCode, res.Header.Get("Content-Encoding"), strings.Join(res.Header.Values("Vary"), "|"), res.Header.Get("Etag")}
+	}
+	strong := staticWantETag(big)
+	weak := "W/" + strong
+	gzipped := do("GET", "/big.txt", map[string]string{"Accept-Encoding": "gzip"})
+	if got, want := get(gzipped), (result{200, "gzip", "Accept-Encoding", weak}); got != want {
+		t.Fatalf("first GET: got %+v, want %+v", got, want)
+	}
+	identity := do("GET", "/big.txt", nil)
+	if got, want := get(identity), (result{200, "", "Accept-Encoding", strong}); got != want {
+		t.Fatalf("GET without Accept-Encoding: got %+v, want %+v", got, want)
+	}
+	small := do("GET", "/small.txt", map[string]string{"Accept-Encoding": "gzip"})
+	smallETag := staticWantETag("under MinSize")
+	if got, want := get(small), (result{200, "", "Accept-Encoding", smallETag}); got != want {
+		t.Fatalf("GET of a small file: got %+v, want %+v", got, want)
+	}
+
+	tests := []struct {
+		name   string
+		method string
+		target string
+		hdr    map[string]string
+		want   result
+	}{
+		{
+			name: "the compressed 200", target: "/big.txt",
+			hdr:  map[string]string{"Accept-Encoding": "gzip", "If-None-Match": gzipped.Header.Get("Etag")},
+			want: result{304, "", "Accept-Encoding", weak},
+		},
+		{
+			name: "the compressed 200, among other tags", target: "/big.txt",
+			hdr:  map[string]string{"Accept-Encoding": "gzip", "If-None-Match": `"old", ` + weak},
+			want: result{304, "", "Accept-Encoding", weak},
+		},
+		{
+			// Vary is unknown here: ServeContent dropped the Content-Type,
+			// and the client's tag does not show compression. A cache keeps
+			// the Vary it stored with the 200.
+			name: "the 200 as it was", target: "/big.txt",
+			hdr:  map[string]string{"If-None-Match": identity.Header.Get("Etag")},
+			want: result{304, "", "", strong},
+		},
+		{
+			name: "a small 200, not compressed although gzip is accepted", target: "/small.txt",
+			hdr:  map[string]string{"Accept-Encoding": "gzip", "If-None-Match": small.Header.Get("Etag")},
+			want: result{304, "", "", smallETag},
+		},
+		{
+			name: "HEAD, whose 200 keeps the strong ETag", method: "HEAD", target: "/big.txt",
+			hdr:  map[string]string{"Accept-Encoding": "gzip", "If-None-Match": weak},
+			want: result{304, "", "Accept-Encoding", strong},
+		},
+		{
+			name: "a changed file", target: "/big.txt",
+			hdr:  map[string]string{"Accept-Encoding": "gzip", "If-None-Match": `W/"old"`},
+			want: result{200, "gzip", "Accept-Encoding", weak},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			method := tt.method
+			if method == "" {
+				method = "GET"
+			}
+			if got := get(do(method, tt.target, tt.hdr)); got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
 	}

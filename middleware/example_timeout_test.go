@@ -14,7 +14,7 @@ import (
 func ExampleTimeout() {
 	slow := func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case <-time.After(time.Second): // a slow query, say
+		case <-time.After(time.Minute): // a slow query, say
 			io.WriteString(w, "done")
 		case <-r.Context().Done():
 			fmt.Println("handler:", context.Cause(r.Context()))

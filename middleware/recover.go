@@ -21,8 +21,9 @@ type RecoverConfig struct {
 	// OnPanic, if set, answers the client in place of the default 500. It
 	// is called with the handler's ResponseWriter, only if the handler had
 	// not begun its response, with the panic value and the stack of the
-	// goroutine that panicked. It must be safe for concurrent use. A panic
-	// in OnPanic is not recovered.
+	// goroutine that panicked; the header holds again only what the
+	// middleware outside Recover had set. It must be safe for concurrent
+	// use. A panic in OnPanic is not recovered.
 	OnPanic func(w http.ResponseWriter, r *http.Request, v any, stack []byte)
 }
 
@@ -40,10 +41,16 @@ type RecoverConfig struct {
 // connection (HTTP/1) or resets the stream (HTTP/2) and the client sees
 // a cut response, not a truncated one that looks complete.
 //
-// The default answer drops the headers the handler set that would
-// misdescribe it (Content-Encoding, Content-Range, Content-Disposition,
-// ETag, Last-Modified, Cache-Control, Trailer) and keeps the rest, such as
-// those set by the middleware outside it.
+// A handler that panics may have set headers meant for the response it
+// did not finish, such as a rotated session cookie (Set-Cookie) or a
+// Location. Recover notes the header as the middleware outside it left it
+// when the request reaches it, and on a panic puts it back exactly, so
+// everything the handler set, changed or deleted is undone, before it
+// answers. The default answer then also drops, whoever set them, the
+// headers that would misdescribe it (Content-Encoding, Content-Range,
+// Content-Disposition, ETag, Last-Modified, Cache-Control, Trailer).
+// Noting the header costs an allocation only when it has more than 16
+// keys.
 //
 // A Hatago server recovers panics itself; Recover lets a route log and
 // answer them its own way, and protects handlers served by plain net/http.
@@ -51,6 +58,21 @@ func Recover(cfg RecoverConfig) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			cw := &coreWriter{w: w}
+			// The header as the middleware outside left it, to go back to
+			// on a panic: its keys and value slices, on the stack unless
+			// there are many. The values need no copy: Header's methods
+			// replace or extend a key's slice, never change its elements.
+			var buf [recoverSavedHeaders]recoverHeader
+			var saved []recoverHeader
+			if h := w.Header(); len(h) > 0 {
+				saved = buf[:0]
+				if len(h) > len(buf) {
+					saved = make([]recoverHeader, 0, len(h))
+				}
+				for k, vv := range h {
+					saved = append(saved, recoverHeader{k, vv})
+				}
+			}
 			defer func() {
 				v := recover()
 				if v == nil {
@@ -80,11 +102,15 @@ func Recover(cfg RecoverConfig) Middleware {
 				if cw.status != 0 {
 					panic(http.ErrAbortHandler)
 				}
+				h := w.Header()
+				clear(h)
+				for _, e := range saved {
+					h[e.key] = e.values
+				}
 				if cfg.OnPanic != nil {
 					cfg.OnPanic(w, r, v, stack)
 					return
 				}
-				h := w.Header()
 				for _, k := range recoverDropHeaders {
 					h.Del(k)
 				}
@@ -95,8 +121,19 @@ func Recover(cfg RecoverConfig) Middleware {
 	}
 }
 
-// recoverDropHeaders are the headers a handler may have set that would
-// misdescribe Recover's answer.
+// recoverHeader is one key of the response header and its values, as
+// Recover found them.
+type recoverHeader struct {
+	key    string
+	values []string
+}
+
+// recoverSavedHeaders is how many header keys Recover saves without
+// allocating.
+const recoverSavedHeaders = 16
+
+// recoverDropHeaders are the headers the middleware outside Recover may
+// have set that would misdescribe its 500.
 var recoverDropHeaders = []string{
 	"Content-Encoding", "Content-Range", "Content-Disposition", "Etag",
 	"Last-Modified", "Cache-Control", "Trailer",

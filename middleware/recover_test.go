@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -92,7 +94,8 @@ func TestRecoverAnswers500(t *testing.T) {
 			for k, want := range map[string]string{
 				"Content-Type": "text/plain; charset=utf-8", "Content-Length": "26", "X-Content-Type-Options": "nosniff",
 				"Content-Encoding": "", "Cache-Control": "", // the handler's, which would misdescribe the answer
-				"X-Order": "outer", "X-Handler": "1", // kept
+				"X-Order":   "outer", // the outer middleware's, kept
+				"X-Handler": "",      // the handler's, undone
 			} {
 				if got := hdr.Get(k); got != want {
 					t.Errorf("got %s %q, want %q", k, got, want)
@@ -117,6 +120,78 @@ func TestRecoverAnswers500(t *testing.T) {
 			}
 			if _, ok := r["aborted"]; ok {
 				t.Error("a panic before the response began is logged as aborted")
+			}
+		})
+	}
+}
+
+// TestRecoverRestoresHeader: a handler that rotated the session cookie
+// or set a Location and then panicked must not have them sent with the
+// 500; the header is what the middleware outside Recover left, exactly.
+func TestRecoverRestoresHeader(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra int // more keys set outside, to go past what Recover saves on its stack
+	}{
+		{"few keys", 0},
+		{"many keys", 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			outer := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					h := w.Header()
+					h.Set("Set-Cookie", "theme=dark")
+					h.Set("Vary", "Origin")
+					h.Set("X-Frame-Options", "DENY")
+					h.Set("Cache-Control", "no-store")
+					for i := range tt.extra {
+						h.Set(fmt.Sprintf("X-Extra-%d", i), "1")
+					}
+					next.ServeHTTP(w, r)
+				})
+			}
+			var onPanic http.Header
+			for _, custom := range []bool{false, true} {
+				cfg := middleware.RecoverConfig{Logger: slog.New(slog.DiscardHandler)}
+				if custom {
+					cfg.OnPanic = func(w http.ResponseWriter, r *http.Request, v any, stack []byte) {
+						onPanic = w.Header().Clone()
+						w.WriteHeader(http.StatusInternalServerError)
+					}
+				}
+				h := middleware.Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					h := w.Header()
+					h.Add("Set-Cookie", "session=rotated; HttpOnly")
+					h.Set("Location", "/account")
+					h.Add("Vary", "Cookie")
+					h.Del("X-Frame-Options")
+					h.Set("X-Handler", "1")
+					h["X-Extra-0"] = []string{"changed"}
+					panic("after rotating the session")
+				}), outer, middleware.Recover(cfg))
+				got := coreGet(h, "/login").Result().Header
+				if custom {
+					got = onPanic
+				}
+				want := http.Header{
+					"Set-Cookie":      {"theme=dark"},
+					"Vary":            {"Origin"},
+					"X-Frame-Options": {"DENY"},
+				}
+				if custom {
+					want.Set("Cache-Control", "no-store")
+				} else {
+					want.Set("Content-Type", "text/plain; charset=utf-8")
+					want.Set("Content-Length", "26")
+					want.Set("X-Content-Type-Options", "nosniff")
+				}
+				for i := range tt.extra {
+					want.Set(fmt.Sprintf("X-Extra-%d", i), "1")
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("OnPanic set %v: got header\n%v\nwant\n%v", custom, got, want)
+				}
 			}
 		})
 	}
@@ -241,5 +316,26 @@ func BenchmarkRecover(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		h.ServeHTTP(w, r)
+	}
+}
+
+// BenchmarkRecoverOuterHeaders is BenchmarkRecover with keys header keys
+// set by the middleware outside, which Recover notes on each request.
+func BenchmarkRecoverOuterHeaders(b *testing.B) {
+	for _, keys := range []int{4, 16, 32} {
+		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) {
+			h := middleware.Recover(middleware.RecoverConfig{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "ok")
+			}))
+			w := &stackBenchWriter{h: http.Header{}}
+			for i := range keys {
+				w.h.Set(fmt.Sprintf("X-Outer-%d", i), "1")
+			}
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(w, r)
+			}
+		})
 	}
 }

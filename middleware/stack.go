@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +61,7 @@ type Stack struct {
 	endpoint http.Handler
 	mounts   []stackMount
 	frozenBy string        // who froze the stack; "" until then
+	builder  uint64        // the goroutine building the chain while it does; 0 otherwise or if unknown
 	built    chan struct{} // made by the freeze, closed once the chain is built or its build panicked
 	failure  any           // the panic of a failed build
 }
@@ -189,8 +192,16 @@ func (s *Stack) checkNotFrozenLocked(method string) {
 // A Hatago server calls it when it starts; ServeHTTP calls it on the first
 // request. It panics if a middleware returns a nil handler, or passes on
 // a middleware's own panic.
+//
+// While the chain is being built, Freeze and ServeHTTP called from other
+// goroutines wait for the build to end. Called from the goroutine that is
+// building it, from a middleware constructor (a warm-up request, say),
+// they would wait for themselves: they panic instead, and the build
+// fails. A constructor must not wait for another goroutine that calls
+// them either; that deadlock cannot be told apart from a concurrent first
+// request, so it is not detected.
 func (s *Stack) Freeze() {
-	s.freeze("by Freeze, called from " + stackCaller(2))
+	s.freeze("Freeze", "by Freeze, called from "+stackCaller(2))
 }
 
 // Frozen reports whether the stack is frozen.
@@ -201,24 +212,33 @@ func (s *Stack) Frozen() bool {
 }
 
 // ServeHTTP serves the request through the chain, freezing the stack
-// first if this is its first request. After the freeze it takes no lock
-// and allocates nothing of its own, except the shallow copy of the request
-// a mount makes.
+// first if this is its first request (see Freeze for the requests that
+// come while it is built). After the freeze it takes no lock and
+// allocates nothing of its own, except the shallow copy of the request a
+// mount makes.
 func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := s.chain.Load()
 	if c == nil {
-		c = s.freeze("by its first request, ServeHTTP called from " + stackCaller(2))
+		c = s.freeze("ServeHTTP", "by its first request, ServeHTTP called from "+stackCaller(2))
 	}
 	c.h.ServeHTTP(w, r)
 }
 
-// freeze builds the chain once and returns it; by says who froze the stack,
-// for the panic of a later Use. The middleware run outside the lock, so a
-// constructor that calls Use gets the frozen panic rather than a deadlock;
-// callers that come meanwhile wait for the build.
-func (s *Stack) freeze(by string) *stackChain {
+// freeze builds the chain once and returns it; method is the exported
+// method called, and by says who froze the stack, for the panic of a later
+// Use. The middleware run outside the lock, so a constructor that calls
+// Use gets the frozen panic rather than a deadlock; callers that come
+// meanwhile wait for the build, unless they come from the goroutine
+// building it.
+func (s *Stack) freeze(method, by string) *stackChain {
 	s.mu.Lock()
 	if s.frozenBy != "" {
+		if s.builder != 0 && s.builder == stackGoroutine() {
+			frozenBy := s.frozenBy
+			s.mu.Unlock()
+			panic(fmt.Sprintf("middleware: Stack: %s called while the chain is being built, by the goroutine building it "+
+				"(from a middleware constructor?): it would wait for itself; the stack was frozen %s", method, frozenBy))
+		}
 		built := s.built
 		s.mu.Unlock()
 		<-built
@@ -231,6 +251,7 @@ func (s *Stack) freeze(by string) *stackChain {
 		panic(fmt.Sprintf("middleware: Stack: building the chain failed (frozen %s): %v", frozenBy, failure))
 	}
 	s.frozenBy = by
+	s.builder = stackGoroutine()
 	s.built = make(chan struct{})
 	mws, endpoint, mounts := s.mws, s.endpoint, s.mounts
 	s.mu.Unlock()
@@ -242,7 +263,7 @@ func (s *Stack) freeze(by string) *stackChain {
 	for _, m := range mounts {
 		switch h := m.h.(type) {
 		case *Stack:
-			h.freeze(fmt.Sprintf("with the stack it is mounted in at %q, frozen %s", m.prefix, by))
+			h.freeze(method, fmt.Sprintf("with the stack it is mounted in at %q, frozen %s", m.prefix, by))
 		case interface{ Freeze() }:
 			h.Freeze()
 		}
@@ -258,7 +279,7 @@ func (s *Stack) build(mws []stackEntry, endpoint http.Handler, mounts []stackMou
 		if !ok {
 			failure := recover()
 			s.mu.Lock()
-			s.failure = failure
+			s.failure, s.builder = failure, 0
 			s.mu.Unlock()
 			close(s.built)
 			panic(failure)
@@ -280,6 +301,9 @@ func (s *Stack) build(mws []stackEntry, endpoint http.Handler, mounts []stackMou
 	}
 	c := &stackChain{h: h}
 	s.chain.Store(c)
+	s.mu.Lock()
+	s.builder = 0
+	s.mu.Unlock()
 	ok = true
 	close(s.built)
 	return c
@@ -332,6 +356,29 @@ func stackStrip(r *http.Request, prefix string) *http.Request {
 	}
 	r2.URL = u
 	return r2
+}
+
+// stackGoroutine returns the id of the calling goroutine, read from the
+// header of its stack trace ("goroutine 18 [running]:"), or 0 if that
+// fails. Go keeps goroutine ids out of its API, for good reasons; this one
+// only tells freeze whether its caller is the goroutine building the
+// chain, and costs a trace header, once per Stack and per request that
+// comes while the chain is built.
+func stackGoroutine() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b, ok := bytes.CutPrefix(b, []byte("goroutine "))
+	if !ok {
+		return 0
+	}
+	if i := bytes.IndexByte(b, ' '); i >= 0 {
+		b = b[:i]
+	}
+	id, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return id
 }
 
 // stackCaller names the function skip frames up and its file and line,

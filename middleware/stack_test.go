@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/hatago/hatago/middleware"
 )
@@ -305,6 +307,95 @@ func TestStackFailedBuild(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStackReentrantBuild: a middleware constructor that calls the stack
+// it is being built into (a warm-up request, say) would wait for its own
+// build; it must get a panic that says so, and the build fail, rather
+// than hang.
+func TestStackReentrantBuild(t *testing.T) {
+	tests := []struct {
+		name  string
+		enter func(s *middleware.Stack) // what the constructor calls
+		want  string
+	}{
+		{"warm-up request", func(s *middleware.Stack) { coreGet(s, "/warm-up") },
+			"middleware: Stack: ServeHTTP called while the chain is being built, by the goroutine building it"},
+		{"Freeze", func(s *middleware.Stack) { s.Freeze() },
+			"middleware: Stack: Freeze called while the chain is being built, by the goroutine building it"},
+		{"through a stack that mounts it", func(s *middleware.Stack) {
+			outer := middleware.New()
+			outer.Mount("/inner", s)
+			coreGet(outer, "/inner/warm-up") // freezes outer, which freezes s
+		}, "called while the chain is being built, by the goroutine building it"},
+	}
+	for _, tt := range tests {
+		for _, first := range []string{"Freeze", "ServeHTTP"} {
+			t.Run(tt.name+"/first "+first, func(t *testing.T) {
+				s := middleware.New()
+				s.Use(func(next http.Handler) http.Handler {
+					tt.enter(s)
+					return next
+				})
+				s.Handle(stackEcho("h"))
+				done := make(chan string, 1)
+				go func() {
+					defer func() { done <- fmt.Sprint(recover()) }()
+					if first == "Freeze" {
+						s.Freeze()
+					} else {
+						coreGet(s, "/")
+					}
+				}()
+				var msg string
+				select {
+				case msg = <-done:
+				case <-time.After(10 * time.Second): // a hang guard, not a timing
+					t.Fatal("the build waited for itself: deadlock")
+				}
+				if !strings.Contains(msg, tt.want) {
+					t.Errorf("got panic %q, want it to hold %q", msg, tt.want)
+				}
+				msg = coreMustPanic(t, func() { coreGet(s, "/") })
+				if want := "middleware: Stack: building the chain failed"; !strings.Contains(msg, want) || !strings.Contains(msg, tt.want) {
+					t.Errorf("a later request: got panic %q, want it to hold %q and %q", msg, want, tt.want)
+				}
+			})
+		}
+	}
+}
+
+// TestStackRequestDuringBuild: a request from another goroutine while a
+// constructor runs waits for the build and is served by the chain, it
+// does not get the panic of a re-entrant call.
+func TestStackRequestDuringBuild(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		inConstructor := make(chan struct{})
+		release := make(chan struct{})
+		s := middleware.New(func(next http.Handler) http.Handler {
+			close(inConstructor)
+			<-release // a slow warm-up
+			return stackTag("a")(next)
+		})
+		s.Handle(stackEcho("h"))
+		orders := make(chan string, 2)
+		serve := func() { orders <- strings.Join(coreGet(s, "/").Header().Values("X-Order"), ",") }
+		go serve() // builds
+		<-inConstructor
+		go serve() // comes during the build
+		synctest.Wait()
+		select {
+		case got := <-orders:
+			t.Fatalf("a request was answered (%q) before the chain was built", got)
+		default:
+		}
+		close(release)
+		for range 2 {
+			if got := <-orders; got != "a,h" {
+				t.Errorf("got order %q, want a,h", got)
+			}
+		}
+	})
 }
 
 // TestStackConcurrentFirstRequests starts many first requests at once: the

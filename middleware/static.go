@@ -222,8 +222,11 @@ func staticSafePath(p string) bool {
 }
 
 // staticRedirect answers 301 with a Location relative to the request, so it
-// stays right under http.StripPrefix.
+// stays right under http.StripPrefix. target is a decoded path: it is
+// escaped here, so a name such as "50%" or "a?b" stays one path, and one
+// whose first segment holds a colon gets "./" so it is not read as a scheme.
 func staticRedirect(w http.ResponseWriter, r *http.Request, target string) {
+	target = (&url.URL{Path: target}).String()
 	if q := r.URL.RawQuery; q != "" {
 		target += "?" + q
 	}

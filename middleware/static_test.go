@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -523,6 +524,63 @@ func TestStaticOtherFS(t *testing.T) {
 			rec := staticDo(h, "GET", tt.target, tt.hdr)
 			if rec.Code != tt.status || rec.Body.String() != tt.body {
 				t.Errorf("got %d %q, want %d %q", rec.Code, rec.Body.String(), tt.status, tt.body)
+			}
+		})
+	}
+}
+
+// TestStaticRedirectEscapes: the Location of a redirect is the name
+// escaped, so a name holding "%", "?", "#" or a space stays one path, and
+// following it leads to the file.
+func TestStaticRedirectEscapes(t *testing.T) {
+	h := Static(StaticConfig{Root: fstest.MapFS{
+		"50%/index.html":    {Data: []byte("fifty")},
+		"a?b/index.html":    {Data: []byte("query")},
+		"a#b/index.html":    {Data: []byte("fragment")},
+		"my dir/index.html": {Data: []byte("space")},
+		"a:b/index.html":    {Data: []byte("colon")},
+		"d/50%.txt":         {Data: []byte("file fifty")},
+		"d/a?b.txt":         {Data: []byte("file query")},
+	}})
+	tests := []struct {
+		target   string
+		location string
+		body     string // what following the redirect serves
+	}{
+		{"/50%25", "50%25/", "fifty"},
+		{"/a%3Fb", "a%3Fb/", "query"},
+		{"/a%3Fb?v=1", "a%3Fb/?v=1", "query"},
+		{"/a%23b", "a%23b/", "fragment"},
+		{"/my%20dir", "my%20dir/", "space"},
+		{"/a:b", "./a:b/", "colon"}, // "a:b/" would be the scheme "a"
+		{"/d/50%25.txt/", "../50%25.txt", "file fifty"},
+		{"/d/a%3Fb.txt/", "../a%3Fb.txt", "file query"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			rec := staticDo(h, "GET", tt.target, nil)
+			if got, want := rec.Code, http.StatusMovedPermanently; got != want {
+				t.Fatalf("got status %v, want %v", got, want)
+			}
+			loc := rec.Header().Get("Location")
+			if loc != tt.location {
+				t.Errorf("got Location %q, want %q", loc, tt.location)
+			}
+			base, err := url.Parse("http://example.com" + tt.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := url.Parse(loc)
+			if err != nil {
+				t.Fatalf("Location %q: %v", loc, err)
+			}
+			next := base.ResolveReference(ref)
+			if next.Scheme != base.Scheme || next.Host != base.Host {
+				t.Fatalf("Location %q leads off the site, to %s", loc, next)
+			}
+			rec = staticDo(h, "GET", next.RequestURI(), nil)
+			if rec.Code != http.StatusOK || rec.Body.String() != tt.body {
+				t.Errorf("following to %s: got %d %q, want 200 %q", next.RequestURI(), rec.Code, rec.Body.String(), tt.body)
 			}
 		})
 	}
