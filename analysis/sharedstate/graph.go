@@ -28,10 +28,10 @@ func (c *checker) analyse() {
 	for len(c.queue) > 0 {
 		n := c.queue[0]
 		c.queue = c.queue[1:]
-		w := &walker{c: c, n: n, shared: make(map[*types.Var]bool)}
+		w := &walker{c: c, n: n, shared: make(map[*types.Var]bool), frame: &frame{}}
 		fi := n.fn
 		if fi.obj == nil {
-			w.lit = fi
+			w.lit, w.inner = fi, fi
 		} else {
 			if recv := fi.sig.Recv(); recv != nil && n.mask&1 != 0 {
 				w.shared[recv] = true

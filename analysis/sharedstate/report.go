@@ -35,7 +35,13 @@ func (c *checker) report(files []*ast.File) {
 			if r := n.fn.sig.Recv(); r != nil {
 				recv = r.Type()
 			}
-			out = append(out, finding{wr.pos, wr.end, wr.message(n.subject(), held, recv, types.RelativeTo(c.pass.Pkg))})
+			subject := n.subject()
+			if wr.t.kind == rootCaptured {
+				// A handler closure, walked as a root or within the
+				// function that builds it.
+				subject = "handler closure"
+			}
+			out = append(out, finding{wr.pos, wr.end, wr.message(subject, held, recv, types.RelativeTo(c.pass.Pkg))})
 		}
 	}
 	ignored, bad := c.directives(files)

@@ -46,6 +46,7 @@ const (
 // A funcInfo is a function declaration or literal in an analysed file.
 type funcInfo struct {
 	node   ast.Node // *ast.FuncDecl or *ast.FuncLit
+	cur    inspector.Cursor
 	obj    *types.Func
 	sig    *types.Signature
 	body   *ast.BlockStmt
@@ -82,6 +83,14 @@ type checker struct {
 	decls map[*types.Func]*funcInfo
 
 	perRequestTypes map[*types.TypeName]bool
+	chanCaps        map[types.Object]chanCap
+	syncLocals      map[*types.Var]*ast.FuncLit // f := func() { ... }, only ever called
+	syncLits        map[*ast.FuncLit]bool       // the literals of syncLocals
+	summaries       map[*funcInfo]*summary
+	escaped         map[*funcInfo]bool // a func literal escapes its function
+	returned        map[*funcInfo]bool // what a function returns escapes its callers
+	funcUses        map[*types.Func][]inspector.Cursor
+	enclosing       map[token.Pos]*funcInfo
 
 	nodes map[nodeKey]*node
 	order []*node
@@ -94,6 +103,13 @@ func run(pass *analysis.Pass) (any, error) {
 		byLit:           make(map[*ast.FuncLit]*funcInfo),
 		decls:           make(map[*types.Func]*funcInfo),
 		perRequestTypes: make(map[*types.TypeName]bool),
+		chanCaps:        make(map[types.Object]chanCap),
+		syncLocals:      make(map[*types.Var]*ast.FuncLit),
+		syncLits:        make(map[*ast.FuncLit]bool),
+		summaries:       make(map[*funcInfo]*summary),
+		escaped:         make(map[*funcInfo]bool),
+		returned:        make(map[*funcInfo]bool),
+		enclosing:       make(map[token.Pos]*funcInfo),
 		nodes:           make(map[nodeKey]*node),
 	}
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
@@ -113,6 +129,9 @@ func run(pass *analysis.Pass) (any, error) {
 	c.findUses()
 	c.findPerRequest()
 	c.markReachable()
+	c.findFreshHandlers()
+	c.findChanCaps()
+	c.findSyncLocals()
 	c.analyse()
 	c.report(files)
 	return nil, nil
@@ -143,7 +162,7 @@ func (c *checker) collect() {
 			if obj == nil {
 				continue
 			}
-			fi := &funcInfo{node: n, obj: obj, sig: obj.Signature(), body: n.Body, name: declName(n)}
+			fi := &funcInfo{node: n, cur: cur, obj: obj, sig: obj.Signature(), body: n.Body, name: declName(n)}
 			fi.handler = isHandlerSig(fi.sig)
 			c.funcs = append(c.funcs, fi)
 			c.decls[obj] = fi
@@ -152,7 +171,7 @@ func (c *checker) collect() {
 			if sig == nil {
 				continue
 			}
-			fi := &funcInfo{node: n, sig: sig, body: n.Body, parent: c.enclosingInfo(cur)}
+			fi := &funcInfo{node: n, cur: cur, sig: sig, body: n.Body, parent: c.enclosingInfo(cur)}
 			fi.name = "a func literal at package level"
 			if d := outermost(fi); d.obj != nil {
 				fi.name = "a func literal in " + d.name
@@ -425,6 +444,9 @@ func (c *checker) markReachable() {
 
 // enclosingFunc returns the innermost analysed function whose source contains pos.
 func (c *checker) enclosingFunc(pos token.Pos) *funcInfo {
+	if fi, ok := c.enclosing[pos]; ok {
+		return fi
+	}
 	var best *funcInfo
 	for _, fi := range c.funcs {
 		if fi.node.Pos() <= pos && pos < fi.node.End() {
@@ -433,7 +455,24 @@ func (c *checker) enclosingFunc(pos token.Pos) *funcInfo {
 			}
 		}
 	}
+	c.enclosing[pos] = best
 	return best
+}
+
+// enclosingCursorFunc returns the innermost analysed function around cur.
+func (c *checker) enclosingCursorFunc(cur inspector.Cursor) *funcInfo {
+	for enc := range cur.Enclosing((*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
+		if lit, ok := enc.Node().(*ast.FuncLit); ok {
+			return c.byLit[lit]
+		}
+		return c.decls[c.declObj(enc.Node().(*ast.FuncDecl))]
+	}
+	return nil
+}
+
+// contains reports whether pos lies within n.
+func contains(n ast.Node, pos token.Pos) bool {
+	return n.Pos() <= pos && pos < n.End()
 }
 
 // isRootLit reports whether a literal handler must be analysed on its own:

@@ -18,12 +18,17 @@ func TestAnalyzer(t *testing.T) {
 		"rack",       // the Rack middleware @val += 1 and its fixes
 		"counter",    // the hands-on request counter and its fixes
 		"locks",      // Lock, RLock, defer, nested blocks, TryLock
+		"flow",       // lock state out of branches and loops
+		"helpers",    // lock helpers and withLock callbacks
 		"reach",      // calls from handlers, cycles, guarded callees, fooLocked
 		"closures",   // variables captured by handler closures
 		"valuerecv",  // value receivers
 		"once",       // sync.Once, OnceFunc, OnceValue
 		"chansem",    // channels as semaphores
 		"nested",     // go, defer and callbacks inside handlers
+		"escape",     // handler closures that escape a per-request function
+		"fresh",      // handler values built for one request
+		"addr",       // &shared passed to another package
 		"perrequest", // types built by middleware.PerRequest
 		"directive",  // //hatagovet:ignore
 		"testsoff",   // _test.go files are skipped by default

@@ -138,19 +138,39 @@ func (w *walker) finish(v *types.Var, rootExpr ast.Expr, steps []step) *target {
 	return t
 }
 
-// captured reports whether v, used in the handler literal being walked, is
-// declared outside it in code that runs once for every request: setup code,
-// not a handler, not a function a handler calls, not a constructor passed
-// to middleware.PerRequest.
+// captured reports whether v, used in a func literal being walked, is
+// declared outside it and shared by every request. That is so when
+//
+//   - the walk started from a handler literal (a root), v is declared
+//     outside it, and the function that declares v runs once for every
+//     request: setup code, not a handler, not a function a handler calls,
+//     not a constructor passed to middleware.PerRequest; or
+//   - the literal, or one it is nested in, is a handler, and the outermost
+//     of them within the function that declares v escapes that function
+//     (returned, stored outside it, registered on a mux that is), however
+//     that function was reached: the handler it builds outlives the call
+//     and serves many requests.
 func (w *walker) captured(v *types.Var) bool {
-	if w.lit == nil || v.Pkg() != w.c.pass.Pkg {
+	in := w.inner
+	if in == nil || v.Pkg() != w.c.pass.Pkg || contains(in.node, v.Pos()) {
 		return false
 	}
-	if w.lit.node.Pos() <= v.Pos() && v.Pos() < w.lit.node.End() {
+	d := w.c.enclosingFunc(v.Pos())
+	if d == nil {
 		return false
 	}
-	fi := w.c.enclosingFunc(v.Pos())
-	return fi != nil && !fi.requestScoped()
+	if w.lit != nil && !contains(w.lit.node, v.Pos()) && !d.requestScoped() {
+		return true
+	}
+	handler := false
+	l := in
+	for ; l != nil && l.parent != d; l = l.parent {
+		handler = handler || l.handler
+	}
+	if l == nil {
+		return false
+	}
+	return (handler || l.handler) && w.c.escapes(l)
 }
 
 // describe names the written memory: "field total of its receiver", "an
@@ -205,12 +225,20 @@ func (t *target) relative(e ast.Expr) string {
 func (wr write) message(subject string, held lockKind, recvType types.Type, qual types.Qualifier) string {
 	t := wr.t
 	what := t.describe(t.steps)
+	verb := "writes " + what
+	if wr.via != "" {
+		verb = "passes the address of " + what + " to " + wr.via + ", which may write it,"
+	}
 	if held == lockRead {
 		sep := ","
-		if t.kind == rootCaptured {
+		if t.kind == rootCaptured || wr.via != "" {
 			sep = ""
 		}
-		return subject + " writes " + what + sep + " written under RLock: a read lock lets other readers run at once; use Lock"
+		written := " written"
+		if wr.via != "" {
+			written = ""
+		}
+		return subject + " " + verb + sep + written + " under RLock: a read lock lets other readers run at once; use Lock"
 	}
 	guard := "guard it with a sync.Mutex"
 	if hint := wr.atomicHint(); hint != "" {
@@ -218,9 +246,12 @@ func (wr write) message(subject string, held lockKind, recvType types.Type, qual
 	}
 	switch t.kind {
 	case rootPkg:
-		return subject + " writes " + what + " without a lock: every request goroutine shares it; " + guard + " or keep per-request state in locals"
+		return subject + " " + verb + " without a lock: every request goroutine shares it; " + guard + " or keep per-request state in locals"
 	case rootCaptured:
-		return subject + " writes " + what + " which every request shares: " + guard + " or declare it inside the handler so each request gets its own"
+		if wr.via != "" {
+			return subject + " " + verb + " and every request shares it: " + guard + " or declare it inside the handler so each request gets its own"
+		}
+		return subject + " " + verb + " which every request shares: " + guard + " or declare it inside the handler so each request gets its own"
 	}
 	why := "the caller passes it state that every request goroutine shares"
 	if t.isRecv {
@@ -230,13 +261,13 @@ func (wr write) message(subject string, held lockKind, recvType types.Type, qual
 			why = "copies of " + types.TypeString(recvType, qual) + " share it with every request goroutine"
 		}
 	}
-	return subject + " writes " + what + " without a lock: " + why + "; " + guard + " or keep per-request state in locals or middleware.PerRequest"
+	return subject + " " + verb + " without a lock: " + why + "; " + guard + " or keep per-request state in locals or middleware.PerRequest"
 }
 
 // atomicHint names the sync/atomic type that replaces a written variable of
 // this type, when there is one.
 func (wr write) atomicHint() string {
-	if wr.typ == nil {
+	if wr.typ == nil || wr.via != "" {
 		return ""
 	}
 	if n := len(wr.t.steps); n > 0 && wr.t.steps[n-1].kind != stepField && wr.t.steps[n-1].kind != stepDeref {
