@@ -68,12 +68,26 @@ type compressor struct {
 	minSize  int
 	types    map[string]bool // "application/json", and "text/*" for wildcards
 	bufPool  sync.Pool       // *[]byte with capacity minSize
-	gzipPool *sync.Pool      // shared by every Compress with this level
+	gzipPool *sync.Pool      // *compressGzipWriter, shared by every Compress with this level
 }
 
-// compressGzipPools holds idle gzip.Writers per level (index level+2),
+// compressGzipPools holds idle gzip writers per level (index level+2),
 // shared by every Compress middleware.
 var compressGzipPools [gzip.BestCompression + 3]sync.Pool
+
+// compressGzipWriter is a pooled gzip.Writer with the writer it writes to.
+// The gzip.Writer always writes to out, and out to the response: reusing
+// it takes one Reset (which clears the compressor's tables), and releasing
+// it only sets out.w to nil, so the pool keeps no response alive.
+type compressGzipWriter struct {
+	gz  *gzip.Writer
+	out compressForwarder
+}
+
+// compressForwarder passes writes on to w.
+type compressForwarder struct{ w io.Writer }
+
+func (f *compressForwarder) Write(p []byte) (int, error) { return f.w.Write(p) }
 
 // compressErrFinished is returned by writes after the handler returned.
 //
@@ -343,7 +357,7 @@ type compressWriter struct {
 	status      int
 	typeLater   bool    // Content-Type was missing at WriteHeader: check it when committing
 	buf         *[]byte // pending bytes, from c.bufPool
-	gz          *gzip.Writer
+	gz          *compressGzipWriter
 }
 
 func (cw *compressWriter) Header() http.Header { return cw.w.Header() }
@@ -405,8 +419,15 @@ func (cw *compressWriter) Write(p []byte) (int, error) {
 	case compressIdentity:
 		return cw.w.Write(p)
 	case compressGzip:
-		return cw.gz.Write(p)
+		return cw.gz.gz.Write(p)
 	case compressPending:
+		if cw.buf == nil && len(p) >= cw.c.minSize {
+			// This write alone decides: no need for a buffer.
+			if err := cw.commit(false, p); err != nil {
+				return 0, err
+			}
+			return cw.Write(p)
+		}
 		if cw.buf == nil {
 			if b, ok := cw.c.bufPool.Get().(*[]byte); ok {
 				cw.buf = b
@@ -446,7 +467,7 @@ func (cw *compressWriter) FlushError() error {
 		}
 	}
 	if cw.state == compressGzip {
-		if err := cw.gz.Flush(); err != nil {
+		if err := cw.gz.gz.Flush(); err != nil {
 			return err
 		}
 	}
@@ -493,15 +514,18 @@ func (cw *compressWriter) commit(final bool, next []byte) error {
 		h.Set("Etag", "W/"+etag)
 	}
 	cw.sendHeader(compressGzip)
-	if gz, ok := cw.c.gzipPool.Get().(*gzip.Writer); ok {
-		gz.Reset(cw.w)
-		cw.gz = gz
+	gz, ok := cw.c.gzipPool.Get().(*compressGzipWriter)
+	if ok {
+		gz.gz.Reset(&gz.out)
 	} else {
-		cw.gz, _ = gzip.NewWriterLevel(cw.w, cw.c.level) // the level was validated
+		gz = new(compressGzipWriter)
+		gz.gz, _ = gzip.NewWriterLevel(&gz.out, cw.c.level) // the level was validated
 	}
+	gz.out.w = cw.w
+	cw.gz = gz
 	var err error
 	if len(data) > 0 {
-		_, err = cw.gz.Write(data)
+		_, err = gz.gz.Write(data)
 	}
 	cw.releaseBuf()
 	return err
@@ -583,7 +607,7 @@ func (cw *compressWriter) finish() {
 	case compressPending:
 		_ = cw.commit(true, nil) // the client is gone if this fails
 	case compressGzip:
-		_ = cw.gz.Close()
+		_ = cw.gz.gz.Close()
 	}
 	cw.release()
 }
@@ -592,7 +616,7 @@ func (cw *compressWriter) finish() {
 func (cw *compressWriter) release() {
 	cw.state = compressDone
 	if cw.gz != nil {
-		cw.gz.Reset(io.Discard) // drop the reference to the ResponseWriter
+		cw.gz.out.w = nil // drop the reference to the ResponseWriter
 		cw.c.gzipPool.Put(cw.gz)
 		cw.gz = nil
 	}

@@ -993,3 +993,56 @@ func BenchmarkCompress(b *testing.B) {
 		})
 	}
 }
+
+// TestCompressPooledWriter: a write that alone reaches MinSize goes to
+// gzip without taking a buffer; when the response ends, normally or by a
+// panic, the pooled gzip writer lets go of the ResponseWriter; and a
+// writer reused after a panic mid-stream starts a clean stream.
+func TestCompressPooledWriter(t *testing.T) {
+	body := compressBody(4000)
+	var (
+		gz      *compressGzipWriter
+		bufUsed bool
+	)
+	mw := Compress(CompressConfig{Level: 3, MinSize: 1000})
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cw := w.(*compressWriter)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+		gz, bufUsed = cw.gz, cw.buf != nil
+		if r.URL.Query().Has("panic") {
+			panic(http.ErrAbortHandler)
+		}
+	}))
+	serve := func(target string) *httptest.ResponseRecorder {
+		t.Helper()
+		defer func() {
+			if v := recover(); v != nil && v != http.ErrAbortHandler {
+				t.Fatalf("panic %v", v)
+			}
+		}()
+		r := httptest.NewRequest("GET", target, nil)
+		r.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+	for _, target := range []string{"/", "/?panic", "/", "/?panic", "/?panic", "/"} {
+		gz = nil
+		rec := serve(target)
+		if gz == nil {
+			t.Fatalf("%s: the response was not compressed", target)
+		}
+		if bufUsed {
+			t.Errorf("%s: a buffer was taken for a write of %d bytes, MinSize 1000", target, len(body))
+		}
+		if gz.out.w != nil {
+			t.Errorf("%s: the released gzip writer still holds the ResponseWriter", target)
+		}
+		if target == "/" {
+			if got := compressGunzip(t, rec.Body.Bytes()); got != body {
+				t.Errorf("%s: gunzipped %d bytes, want the %d of the body", target, len(got), len(body))
+			}
+		}
+	}
+}

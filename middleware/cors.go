@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,21 +66,36 @@ type CORSConfig struct {
 	AllowPrivateNetwork bool
 }
 
-// corsPolicy is one CORS middleware's validated configuration.
+// corsPolicy is one CORS middleware's validated configuration, with the
+// header values it sends built in advance.
+//
+// The []string values here and in the corsValue variables are assigned
+// straight into response headers, as rs/cors does, so that answering
+// allocates nothing; every request shares them. They have len == cap, so
+// that http.Header.Add (and compressAddVary, which calls it) copies
+// before appending, and nothing in this package writes into one.
 type corsPolicy struct {
 	anyOrigin      bool
-	origins        map[string]bool // normalised "scheme://host[:port]", and "null"
+	origins        map[string][]string // normalised "scheme://host[:port]", and "null": the value echoing it
 	wildcards      []corsWildcard
 	originFunc     func(string) bool
 	anyMethod      bool
-	methods        map[string]bool
+	methods        map[string][]string // the value of Access-Control-Allow-Methods for each
 	anyHeader      bool
 	headers        map[string]bool // lower case
-	exposed        string
+	exposed        []string        // nil sends none
 	credentials    bool
-	maxAge         string // "" sends none
+	maxAge         []string // nil sends none
 	privateNetwork bool
+	preflightVary  []string // the Vary of a preflight response
 }
+
+// Header values every CORS middleware shares; see corsPolicy.
+var (
+	corsValueAny   = []string{"*"}
+	corsValueTrue  = []string{"true"}
+	corsVaryOrigin = []string{"Origin"}
+)
 
 // corsWildcard is an origin pattern "scheme://*.suffix[:port]".
 type corsWildcard struct {
@@ -121,19 +137,21 @@ func CORS(cfg CORSConfig) Middleware {
 	p := corsCompile(cfg)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			origins := r.Header.Values("Origin")
-			if r.Method == http.MethodOptions && len(origins) > 0 && r.Header.Get("Access-Control-Request-Method") != "" {
+			// The request header is read by its canonical keys, without
+			// Header.Get, which would check and canonicalize each key again.
+			origins := r.Header["Origin"]
+			if r.Method == http.MethodOptions && len(origins) > 0 && corsFirst(r.Header, "Access-Control-Request-Method") != "" {
 				p.preflight(w, r, origins)
 				return
 			}
 			h := w.Header()
 			if !p.anyOrigin {
-				compressAddVary(h, "Origin")
+				corsAddVary(h, corsVaryOrigin)
 			}
-			if len(origins) == 1 && p.allowOrigin(origins[0]) && p.allowMethod(r.Method) {
-				p.setOrigin(h, origins[0])
-				if p.exposed != "" {
-					h.Set("Access-Control-Expose-Headers", p.exposed)
+			if allowed, ok := p.allowOrigins(origins); ok && p.allowMethod(r.Method) {
+				p.setOrigin(h, allowed)
+				if p.exposed != nil {
+					h["Access-Control-Expose-Headers"] = p.exposed
 				}
 			}
 			next.ServeHTTP(w, r)
@@ -144,7 +162,7 @@ func CORS(cfg CORSConfig) Middleware {
 // corsCompile validates cfg, panicking on the first problem.
 func corsCompile(cfg CORSConfig) *corsPolicy {
 	p := &corsPolicy{
-		origins:        make(map[string]bool),
+		origins:        make(map[string][]string),
 		originFunc:     cfg.AllowOriginFunc,
 		credentials:    cfg.AllowCredentials,
 		privateNetwork: cfg.AllowPrivateNetwork,
@@ -166,7 +184,7 @@ func corsCompile(cfg CORSConfig) *corsPolicy {
 			}
 			p.anyOrigin = true
 		case strings.EqualFold(o, "null"):
-			p.origins["null"] = true
+			p.origins["null"] = []string{"null"}
 		default:
 			scheme, host, port, err := corsParseOrigin(strings.ToLower(o), true)
 			if err != nil {
@@ -175,7 +193,8 @@ func corsCompile(cfg CORSConfig) *corsPolicy {
 			if suffix, ok := strings.CutPrefix(host, "*"); ok {
 				p.wildcards = append(p.wildcards, corsWildcard{scheme: scheme, suffix: suffix, port: port})
 			} else {
-				p.origins[scheme+"://"+host+port] = true
+				o := scheme + "://" + host + port
+				p.origins[o] = []string{o}
 			}
 		}
 	}
@@ -184,13 +203,14 @@ func corsCompile(cfg CORSConfig) *corsPolicy {
 	if methods == nil {
 		methods = []string{http.MethodGet, http.MethodHead, http.MethodPost}
 	}
-	p.methods = make(map[string]bool, len(methods))
+	p.methods = make(map[string][]string, len(methods))
 	for i, m := range methods {
 		switch {
 		case m == "*":
 			p.anyMethod = true
 		case compressIsToken(m):
-			p.methods[strings.ToUpper(m)] = true
+			m = strings.ToUpper(m)
+			p.methods[m] = []string{m}
 		default:
 			panic(fmt.Sprintf("middleware: CORS: AllowedMethods[%d] %q: not a method name", i, m))
 		}
@@ -220,14 +240,25 @@ func corsCompile(cfg CORSConfig) *corsPolicy {
 			panic(fmt.Sprintf("middleware: CORS: ExposedHeaders[%d] %q: not a header name", i, name))
 		}
 	}
-	p.exposed = strings.Join(cfg.ExposedHeaders, ", ")
+	if exposed := strings.Join(cfg.ExposedHeaders, ", "); exposed != "" {
+		p.exposed = []string{exposed}
+	}
 
 	switch {
 	case cfg.MaxAge < 0:
-		p.maxAge = "0"
+		p.maxAge = []string{"0"}
 	case cfg.MaxAge > 0:
-		p.maxAge = strconv.FormatInt(int64(cfg.MaxAge/time.Second), 10)
+		p.maxAge = []string{strconv.FormatInt(int64(cfg.MaxAge/time.Second), 10)}
 	}
+
+	if !p.anyOrigin {
+		p.preflightVary = append(p.preflightVary, "Origin")
+	}
+	p.preflightVary = append(p.preflightVary, "Access-Control-Request-Method", "Access-Control-Request-Headers")
+	if p.privateNetwork {
+		p.preflightVary = append(p.preflightVary, "Access-Control-Request-Private-Network")
+	}
+	p.preflightVary = slices.Clip(p.preflightVary)
 	return p
 }
 
@@ -319,16 +350,41 @@ func corsIsHostname(s string) bool {
 	return true
 }
 
+// allowOrigins reports whether the Origin header's values are one allowed
+// origin, and returns the Access-Control-Allow-Origin value for it: "*"
+// for AllowedOrigins "*"; else the pre-built value when the origin is
+// written exactly as listed, or the request's own (not copied).
+func (p *corsPolicy) allowOrigins(origins []string) ([]string, bool) {
+	if len(origins) != 1 {
+		return nil, false
+	}
+	if v, ok := p.origins[origins[0]]; ok {
+		return v, true
+	}
+	if !p.allowOrigin(origins[0]) {
+		return nil, false
+	}
+	if p.anyOrigin {
+		return corsValueAny, true
+	}
+	return origins[:1:1], true
+}
+
 // allowOrigin reports whether an Origin header value is allowed.
 func (p *corsPolicy) allowOrigin(origin string) bool {
 	if origin == "null" {
-		return p.origins["null"] || p.originFunc != nil && p.originFunc(origin)
+		return p.origins["null"] != nil || p.originFunc != nil && p.originFunc(origin)
+	}
+	// An origin written as listed needs no parsing: every key of
+	// p.origins parses to itself.
+	if p.origins[origin] != nil {
+		return true
 	}
 	scheme, host, port, err := corsParseOrigin(strings.ToLower(origin), false)
 	if err != nil {
 		return false
 	}
-	if p.anyOrigin || p.origins[scheme+"://"+host+port] {
+	if p.anyOrigin || p.origins[scheme+"://"+host+port] != nil {
 		return true
 	}
 	for _, w := range p.wildcards {
@@ -340,36 +396,44 @@ func (p *corsPolicy) allowOrigin(origin string) bool {
 	return p.originFunc != nil && p.originFunc(origin)
 }
 
-func (p *corsPolicy) allowMethod(m string) bool { return p.anyMethod || p.methods[m] }
+func (p *corsPolicy) allowMethod(m string) bool { return p.anyMethod || p.methods[m] != nil }
 
-// setOrigin sets Access-Control-Allow-Origin and -Allow-Credentials.
-func (p *corsPolicy) setOrigin(h http.Header, origin string) {
-	if p.anyOrigin {
-		h.Set("Access-Control-Allow-Origin", "*")
-	} else {
-		h.Set("Access-Control-Allow-Origin", origin)
-	}
+// setOrigin sets Access-Control-Allow-Origin to the value allowOrigins
+// returned, and -Allow-Credentials.
+func (p *corsPolicy) setOrigin(h http.Header, allowed []string) {
+	h["Access-Control-Allow-Origin"] = allowed
 	if p.credentials {
-		h.Set("Access-Control-Allow-Credentials", "true")
+		h["Access-Control-Allow-Credentials"] = corsValueTrue
+	}
+}
+
+// corsAddVary adds the tokens of a pre-built Vary value, as compressAddVary
+// would one by one: when the response has no Vary yet, by assigning value
+// itself.
+func corsAddVary(h http.Header, value []string) {
+	if len(h["Vary"]) == 0 {
+		h["Vary"] = value
+		return
+	}
+	for _, token := range value {
+		compressAddVary(h, token)
 	}
 }
 
 // preflight answers a preflight request.
 func (p *corsPolicy) preflight(w http.ResponseWriter, r *http.Request, origins []string) {
 	h := w.Header()
-	if !p.anyOrigin {
-		compressAddVary(h, "Origin")
+	corsAddVary(h, p.preflightVary)
+	method := corsFirst(r.Header, "Access-Control-Request-Method")
+	privateNetwork := corsFirst(r.Header, "Access-Control-Request-Private-Network") == "true"
+	requestedHeaders := r.Header["Access-Control-Request-Headers"]
+	var names [8]string // enough for most preflights, without allocating
+	requested, ok := corsRequestHeaders(names[:0], requestedHeaders)
+	var allowed []string
+	if ok {
+		allowed, ok = p.allowOrigins(origins)
 	}
-	compressAddVary(h, "Access-Control-Request-Method")
-	compressAddVary(h, "Access-Control-Request-Headers")
-	if p.privateNetwork {
-		compressAddVary(h, "Access-Control-Request-Private-Network")
-	}
-	method := r.Header.Get("Access-Control-Request-Method")
-	privateNetwork := r.Header.Get("Access-Control-Request-Private-Network") == "true"
-	requested, ok := corsRequestHeaders(r.Header.Values("Access-Control-Request-Headers"))
-	if !ok || len(origins) != 1 || !p.allowOrigin(origins[0]) || !compressIsToken(method) ||
-		!p.allowMethod(method) || privateNetwork && !p.privateNetwork {
+	if !ok || !compressIsToken(method) || !p.allowMethod(method) || privateNetwork && !p.privateNetwork {
 		w.WriteHeader(http.StatusForbidden)
 		return
 	}
@@ -381,24 +445,59 @@ func (p *corsPolicy) preflight(w http.ResponseWriter, r *http.Request, origins [
 			}
 		}
 	}
-	p.setOrigin(h, origins[0])
-	h.Set("Access-Control-Allow-Methods", method)
-	if len(requested) > 0 {
-		h.Set("Access-Control-Allow-Headers", strings.Join(requested, ", "))
+	p.setOrigin(h, allowed)
+	if v := p.methods[method]; v != nil {
+		h["Access-Control-Allow-Methods"] = v
+	} else {
+		h["Access-Control-Allow-Methods"] = r.Header["Access-Control-Request-Method"][:1:1] // method is its first value
 	}
-	if p.maxAge != "" {
-		h.Set("Access-Control-Max-Age", p.maxAge)
+	if len(requested) > 0 {
+		if len(requestedHeaders) == 1 && corsIsJoined(requestedHeaders[0], requested) {
+			h["Access-Control-Allow-Headers"] = requestedHeaders[:1:1]
+		} else {
+			h["Access-Control-Allow-Headers"] = []string{strings.Join(requested, ", ")}
+		}
+	}
+	if p.maxAge != nil {
+		h["Access-Control-Max-Age"] = p.maxAge
 	}
 	if privateNetwork {
-		h.Set("Access-Control-Allow-Private-Network", "true")
+		h["Access-Control-Allow-Private-Network"] = corsValueTrue
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// corsRequestHeaders parses Access-Control-Request-Headers into lower-case
-// names, skipping empty elements; false if a name is not a token.
-func corsRequestHeaders(values []string) ([]string, bool) {
-	var names []string
+// corsFirst returns the first value of h[key], as h.Get(key) does when key
+// is canonical, as it must be.
+func corsFirst(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// corsIsJoined reports whether s is names joined by ", ", as the preflight
+// answer lists them, so that the request's value can be sent back as it is.
+func corsIsJoined(s string, names []string) bool {
+	for i, name := range names {
+		if i > 0 {
+			var ok bool
+			if s, ok = strings.CutPrefix(s, ", "); !ok {
+				return false
+			}
+		}
+		var ok bool
+		if s, ok = strings.CutPrefix(s, name); !ok {
+			return false
+		}
+	}
+	return s == ""
+}
+
+// corsRequestHeaders appends the names in Access-Control-Request-Headers to
+// names, lower-cased, skipping empty elements; false if a name is not a
+// token.
+func corsRequestHeaders(names, values []string) ([]string, bool) {
 	for _, v := range values {
 		for v != "" {
 			var name string

@@ -1,9 +1,13 @@
 package middleware
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -330,4 +334,260 @@ func FuzzCORSPreflight(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkCORS answers an actual request and a preflight from an allowed
+// origin, as the browser writes it and in capitals.
+func BenchmarkCORS(b *testing.B) {
+	cfg := CORSConfig{
+		AllowedOrigins: []string{"https://app.example.com"},
+		AllowedMethods: []string{"GET", "POST"},
+		AllowedHeaders: []string{"X-Token", "Content-Type"},
+		MaxAge:         10 * time.Minute,
+	}
+	tests := []struct {
+		name   string
+		method string
+		hdr    map[string]string
+		want   int
+	}{
+		{"actual", "GET", map[string]string{"Origin": "https://app.example.com"}, http.StatusOK},
+		{"actual-capitals", "GET", map[string]string{"Origin": "HTTPS://App.Example.com:443"}, http.StatusOK},
+		{"preflight", "OPTIONS", map[string]string{"Origin": "https://app.example.com",
+			"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-token,content-type"}, http.StatusNoContent},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			h := CORS(cfg)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+			r := httptest.NewRequest(tt.method, "/", nil)
+			for k, v := range tt.hdr {
+				r.Header.Set(k, v)
+			}
+			w := &compressBenchWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				h.ServeHTTP(w, r)
+			}
+			if w.h.Get("Access-Control-Allow-Origin") != tt.hdr["Origin"] {
+				b.Errorf("Access-Control-Allow-Origin: got %q, want %q", w.h.Get("Access-Control-Allow-Origin"), tt.hdr["Origin"])
+			}
+		})
+	}
+}
+
+// TestCORSSharedValues: CORS assigns the same pre-built []string values to
+// every response. Whatever appends to those headers afterwards (the
+// handler, Compress adding to Vary, an outer middleware) must copy them,
+// so that one response's additions never show in another's header. The
+// requests run concurrently too, so that -race sees a shared write.
+func TestCORSSharedValues(t *testing.T) {
+	full := CORSConfig{
+		AllowedOrigins:      []string{"https://app.example.com", "null"},
+		AllowedMethods:      []string{"GET", "PUT"},
+		AllowedHeaders:      []string{"X-Token", "Content-Type"},
+		ExposedHeaders:      []string{"X-Total"},
+		AllowCredentials:    true,
+		MaxAge:              time.Hour,
+		AllowPrivateNetwork: true,
+	}
+	anyOrigin := CORSConfig{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"*"}, AllowedHeaders: []string{"*"}}
+	// appendAll adds a value to every header of h, in place if the slice
+	// has room.
+	appendAll := func(h http.Header, v string) {
+		for k := range h {
+			h[k] = append(h[k], v)
+		}
+	}
+	tests := []struct {
+		name     string
+		cfg      CORSConfig
+		compress bool // Compress outside CORS, with a JSON body: it adds Vary
+		method   string
+		hdr      map[string]string
+	}{
+		{"actual", full, false, "GET", map[string]string{"Origin": "https://app.example.com"}},
+		{"actual as written", full, false, "GET", map[string]string{"Origin": "HTTPS://app.example.com:443"}},
+		{"actual null", full, false, "GET", map[string]string{"Origin": "null"}},
+		{"actual refused", full, false, "GET", map[string]string{"Origin": "https://evil.test"}},
+		{"actual compressed", full, true, "GET", map[string]string{"Origin": "https://app.example.com"}},
+		{"actual any origin", anyOrigin, false, "GET", map[string]string{"Origin": "https://x.test"}},
+		{"preflight", full, false, "OPTIONS", map[string]string{"Origin": "https://app.example.com",
+			"Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "x-token",
+			"Access-Control-Request-Private-Network": "true"}},
+		{"preflight joined headers", full, false, "OPTIONS", map[string]string{"Origin": "https://app.example.com",
+			"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-token, content-type"}},
+		{"preflight any", anyOrigin, true, "OPTIONS", map[string]string{"Origin": "https://x.test",
+			"Access-Control-Request-Method": "PROPFIND", "Access-Control-Request-Headers": "x-a,x-b"}},
+		{"preflight refused", full, false, "OPTIONS", map[string]string{"Origin": "https://app.example.com",
+			"Access-Control-Request-Method": "DELETE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				appendAll(w.Header(), "handler-"+r.URL.Query().Get("mark"))
+				w.Header()["Content-Type"] = []string{"application/json"}
+				w.Write([]byte(compressBody(2000)))
+			})
+			h = CORS(tt.cfg)(h)
+			if tt.compress {
+				h = Compress(CompressConfig{})(h)
+			}
+			outer := h
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				outer.ServeHTTP(w, r)
+				appendAll(w.Header(), "outer-"+r.URL.Query().Get("mark"))
+			})
+			// serve sends one request marked mark, returning the header as
+			// sent (before the outer appends) and the live header map.
+			serve := func(mark string) (sent, live http.Header) {
+				r := httptest.NewRequest(tt.method, "/?mark="+mark, nil)
+				r.Header.Set("Accept-Encoding", "gzip")
+				for k, v := range tt.hdr {
+					r.Header.Set(k, v)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				if v := r.Header.Get("Origin"); v != tt.hdr["Origin"] {
+					t.Errorf("request %s: Origin changed to %q", mark, v)
+				}
+				return rec.Result().Header, rec.Header()
+			}
+			// unmark replaces the mark in every value, so that the headers
+			// of two requests compare.
+			unmark := func(h http.Header, mark string) http.Header {
+				out := http.Header{}
+				for k, vs := range h {
+					for _, v := range vs {
+						out[k] = append(out[k], strings.ReplaceAll(v, "-"+mark, "-N"))
+					}
+				}
+				return out
+			}
+			want, _ := serve("first")
+			want = unmark(want, "first")
+			var wg sync.WaitGroup
+			for g := range 4 {
+				wg.Go(func() {
+					var lives []http.Header
+					for i := range 5 {
+						mark := strconv.Itoa(g*10 + i)
+						sent, live := serve(mark)
+						if got := unmark(sent, mark); !maps.EqualFunc(got, want, slices.Equal) {
+							t.Errorf("request %s: got header %v, want %v", mark, got, want)
+						}
+						lives = append(lives, live)
+					}
+					// Each response's header holds its own additions only.
+					for i, live := range lives {
+						mark := strconv.Itoa(g*10 + i)
+						for k, vs := range live {
+							for _, v := range vs {
+								if strings.HasPrefix(v, "handler-") && v != "handler-"+mark ||
+									strings.HasPrefix(v, "outer-") && v != "outer-"+mark {
+									t.Errorf("request %s: %s holds %q, another request's addition", mark, k, v)
+								}
+							}
+						}
+					}
+				})
+			}
+			wg.Wait()
+		})
+	}
+	shared := []struct {
+		name      string
+		got, want []string
+	}{
+		{"corsValueAny", corsValueAny, []string{"*"}},
+		{"corsValueTrue", corsValueTrue, []string{"true"}},
+		{"corsVaryOrigin", corsVaryOrigin, []string{"Origin"}},
+	}
+	for _, s := range shared {
+		if !slices.Equal(s.got, s.want) {
+			t.Errorf("%s: got %q, want %q", s.name, s.got, s.want)
+		}
+	}
+}
+
+// TestCORSPrebuiltFull checks that every pre-built header value has
+// len == cap, so that an append to it copies.
+func TestCORSPrebuiltFull(t *testing.T) {
+	p := corsCompile(CORSConfig{
+		AllowedOrigins:      []string{"https://app.example.com", "http://localhost:3000", "null"},
+		AllowedMethods:      []string{"GET", "put"},
+		ExposedHeaders:      []string{"X-A", "X-B"},
+		AllowCredentials:    true,
+		MaxAge:              time.Minute,
+		AllowPrivateNetwork: true,
+	})
+	values := map[string][]string{
+		"corsValueAny":    corsValueAny,
+		"corsValueTrue":   corsValueTrue,
+		"corsVaryOrigin":  corsVaryOrigin,
+		"p.exposed":       p.exposed,
+		"p.maxAge":        p.maxAge,
+		"p.preflightVary": p.preflightVary,
+	}
+	for o, v := range p.origins {
+		values["p.origins["+o+"]"] = v
+	}
+	for m, v := range p.methods {
+		values["p.methods["+m+"]"] = v
+	}
+	for name, v := range values {
+		if len(v) == 0 || len(v) != cap(v) {
+			t.Errorf("%s: len %d, cap %d; want len == cap > 0", name, len(v), cap(v))
+		}
+	}
+}
+
+// FuzzCORSAllowOrigins checks that allowOrigins, which tries the value as
+// written before parsing it, agrees with allowOrigin, and returns what the
+// response must echo.
+func FuzzCORSAllowOrigins(f *testing.F) {
+	policies := []*corsPolicy{
+		corsCompile(CORSConfig{AllowedOrigins: []string{"https://app.example.com", "https://*.example.org", "http://localhost:3000", "null", "http://[::1]:8080"}}),
+		corsCompile(CORSConfig{AllowedOrigins: []string{"*"}}),
+		corsCompile(CORSConfig{AllowedOrigins: []string{"https://app.example.com"}, AllowOriginFunc: func(o string) bool { return strings.HasSuffix(o, ".test") }}),
+	}
+	for _, s := range []string{"https://app.example.com", "HTTPS://APP.EXAMPLE.COM:443", "null", "http://[::1]:8080", "http://[::1]:08080",
+		"https://a.example.org", "http://localhost:3000", "https://x.test", "https://app.example.com:443", "https://app.example.com/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, origin string) {
+		for i, p := range policies {
+			got, ok := p.allowOrigins([]string{origin})
+			if want := p.allowOrigin(origin); ok != want {
+				t.Fatalf("policy %d, %q: allowOrigins %v, allowOrigin %v", i, origin, ok, want)
+			}
+			if !ok {
+				continue
+			}
+			want := origin
+			if p.anyOrigin {
+				want = "*"
+			}
+			if len(got) != 1 || got[0] != want || cap(got) != 1 {
+				t.Errorf("policy %d, %q: got %q (cap %d), want [%q] with cap 1", i, origin, got, cap(got), want)
+			}
+		}
+	})
+}
+
+// TestCORSOriginKeysParse: allowOrigin looks an Origin up as written
+// before parsing it, which is right only if every listed origin, as
+// stored, parses to itself.
+func TestCORSOriginKeysParse(t *testing.T) {
+	p := corsCompile(CORSConfig{AllowedOrigins: []string{"https://app.example.com", "HTTPS://App.Example.COM:443", "http://LOCALHOST:3000",
+		"http://[::1]:8080", "http://[2001:DB8::1]", "https://x.test:8443", "http://a.b:80", "https://*.example.org", "null", "http://127.0.0.1:80"}})
+	for key := range p.origins {
+		if key == "null" {
+			continue
+		}
+		scheme, host, port, err := corsParseOrigin(key, false)
+		if got := scheme + "://" + host + port; err != nil || got != key {
+			t.Errorf("%q parses to %q, %v; want itself", key, got, err)
+		}
+	}
 }

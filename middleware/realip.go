@@ -32,6 +32,28 @@ type RealIPConfig struct {
 // realIPKey is the context key under which RealIP stores the client address.
 type realIPKey struct{}
 
+// realIPContext is the context RealIP hands on: its parent and the client's
+// address, which [ClientIP] reads. It is one allocation, where
+// context.WithValue would take two (the context and the boxed address).
+type realIPContext struct {
+	context.Context
+	addr netip.Addr
+}
+
+// Value returns c itself for realIPKey, which ClientIP unpacks, and asks
+// the parent for any other key.
+func (c *realIPContext) Value(key any) any {
+	if _, ok := key.(realIPKey); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// String describes the context as context.WithValue's do, for debugging.
+func (c *realIPContext) String() string {
+	return fmt.Sprintf("%v.WithValue(middleware.realIPKey, %v)", c.Context, c.addr)
+}
+
 // realIPHeader says how a header lists addresses.
 type realIPHeader int
 
@@ -105,7 +127,7 @@ func RealIP(cfg RealIPConfig) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			peer := realIPParseRemoteAddr(r.RemoteAddr)
-			values := r.Header.Values(header)
+			values := r.Header[header] // header is canonical: no need for Values to make it so
 			if !peer.IsValid() || len(values) == 0 || !isTrusted(peer) {
 				next.ServeHTTP(w, r)
 				return
@@ -115,7 +137,7 @@ func RealIP(cfg RealIPConfig) Middleware {
 				next.ServeHTTP(w, r)
 				return
 			}
-			r2 := r.WithContext(context.WithValue(r.Context(), realIPKey{}, client.Addr()))
+			r2 := r.WithContext(&realIPContext{Context: r.Context(), addr: client.Addr()})
 			r2.RemoteAddr = client.String()
 			next.ServeHTTP(w, r2)
 		})
@@ -127,16 +149,18 @@ func RealIP(cfg RealIPConfig) Middleware {
 // netip.Addr (IsValid reports false) when r.RemoteAddr is not an IP
 // address, as on a Unix socket. It is safe for concurrent use.
 func ClientIP(r *http.Request) netip.Addr {
-	if a, ok := r.Context().Value(realIPKey{}).(netip.Addr); ok {
-		return a
+	if c, ok := r.Context().Value(realIPKey{}).(*realIPContext); ok {
+		return c.addr
 	}
 	return realIPParseRemoteAddr(r.RemoteAddr)
 }
 
 // realIPParseRemoteAddr parses "host:port" or a bare address.
 func realIPParseRemoteAddr(s string) netip.Addr {
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap().WithZone("")
+	if realIPMayHavePort(s) {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return ap.Addr().Unmap().WithZone("")
+		}
 	}
 	if a, err := netip.ParseAddr(s); err == nil {
 		return a.Unmap().WithZone("")
@@ -235,19 +259,12 @@ func realIPForwardedFor(elem string) string {
 		elem = strings.TrimLeft(elem[eq+1:], " \t")
 		var val string
 		if strings.HasPrefix(elem, `"`) {
-			var b strings.Builder
-			i := 1
-			for ; i < len(elem) && elem[i] != '"'; i++ {
-				if elem[i] == '\\' && i+1 < len(elem) {
-					i++
-				}
-				b.WriteByte(elem[i])
-			}
-			if i >= len(elem) {
+			var ok bool
+			val, elem, ok = realIPUnquote(elem)
+			if !ok {
 				return ""
 			}
-			val = b.String()
-			elem = strings.TrimLeft(elem[i+1:], " \t")
+			elem = strings.TrimLeft(elem, " \t")
 			if elem != "" && elem[0] != ';' {
 				return ""
 			}
@@ -270,14 +287,47 @@ func realIPForwardedFor(elem string) string {
 	return value
 }
 
+// realIPUnquote splits the quoted string at the start of s (which starts
+// with '"') from what follows, and returns its content with backslash
+// escapes undone; false if it is not terminated. The content is a
+// substring of s, not a copy, unless it holds escapes.
+func realIPUnquote(s string) (val, rest string, ok bool) {
+	escaped := false
+	end := 1
+	for ; end < len(s) && s[end] != '"'; end++ {
+		if s[end] == '\\' && end+1 < len(s) {
+			end++
+			escaped = true
+		}
+	}
+	if end >= len(s) {
+		return "", "", false
+	}
+	val, rest = s[1:end], s[end+1:]
+	if !escaped {
+		return val, rest, true
+	}
+	var b strings.Builder
+	b.Grow(len(val))
+	for i := 0; i < len(val); i++ {
+		if val[i] == '\\' {
+			i++ // the scan above made sure an escaped byte follows
+		}
+		b.WriteByte(val[i])
+	}
+	return b.String(), rest, true
+}
+
 // realIPParseNode parses one address as proxies write them: "192.0.2.1",
 // "192.0.2.1:8080", "2001:db8::1", "[2001:db8::1]" or "[2001:db8::1]:8080".
 func realIPParseNode(s string) (netip.AddrPort, bool) {
 	if s == "" {
 		return netip.AddrPort{}, false
 	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port()), true
+	if realIPMayHavePort(s) {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port()), true
+		}
 	}
 	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
 		s = s[1 : len(s)-1]
@@ -290,4 +340,19 @@ func realIPParseNode(s string) (netip.AddrPort, bool) {
 		return netip.AddrPort{}, false
 	}
 	return netip.AddrPortFrom(a.Unmap().WithZone(""), 0), true
+}
+
+// realIPMayHavePort reports whether netip.ParseAddrPort could accept s:
+// its last colon follows "]" in a bracketed address, or is its only colon.
+// Checking first spares the usual port-less entries ParseAddrPort's
+// failure, which allocates an error.
+func realIPMayHavePort(s string) bool {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return false
+	}
+	if s[0] == '[' {
+		return s[i-1] == ']'
+	}
+	return strings.IndexByte(s, ':') == i
 }

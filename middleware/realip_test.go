@@ -1,12 +1,15 @@
 package middleware
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRealIP(t *testing.T) {
@@ -357,4 +360,175 @@ func realIPCheckNormal(t *testing.T, ap netip.AddrPort) {
 	if a := ap.Addr(); !a.IsValid() || a.Is4In6() || a.Zone() != "" {
 		t.Errorf("got %v, want a valid, unmapped address without zone", ap)
 	}
+}
+
+// BenchmarkRealIP finds the client behind one or two trusted proxies, in
+// the forms proxies write.
+func BenchmarkRealIP(b *testing.B) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	tests := []struct {
+		name   string
+		header string // RealIPConfig.Header
+		value  string
+	}{
+		{"xff", "", "203.0.113.7, 10.0.0.2"},
+		{"xff-port", "", "203.0.113.7:4711, 10.0.0.2:8080"},
+		{"xff-ipv6", "", "2001:db8::7, 10.0.0.2"},
+		{"forwarded", "Forwarded", `for="[2001:db8::7]:4711";proto=https, for=10.0.0.2`},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			var got netip.Addr
+			h := RealIP(RealIPConfig{TrustedProxies: trusted, Header: tt.header})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = ClientIP(r)
+			}))
+			header := tt.header
+			if header == "" {
+				header = "X-Forwarded-For"
+			}
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = "10.0.0.1:41234"
+			r.Header.Set(header, tt.value)
+			w := &compressBenchWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(w, r)
+			}
+			if !got.IsValid() || realIPFuzzTrusted(got) {
+				b.Errorf("ClientIP: got %v, want the client", got)
+			}
+		})
+	}
+}
+
+// TestRealIPContext: the request RealIP hands on keeps its parent
+// context's values, deadline and cancellation, besides the client's
+// address for ClientIP; a second RealIP's answer wins over the first's.
+func TestRealIPContext(t *testing.T) {
+	type key struct{}
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	var got *http.Request
+	h := RealIP(RealIPConfig{TrustedProxies: trusted})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+	}))
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "kept"))
+	r := httptest.NewRequestWithContext(ctx, "GET", "/", nil)
+	r.RemoteAddr = "10.0.0.1:5000"
+	r.Header.Set("X-Forwarded-For", "203.0.113.7")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if got == nil {
+		t.Fatal("the handler was not called")
+	}
+	if v := got.Context().Value(key{}); v != "kept" {
+		t.Errorf("parent value: got %v, want %v", v, "kept")
+	}
+	if ip, want := ClientIP(got), netip.MustParseAddr("203.0.113.7"); ip != want {
+		t.Errorf("ClientIP: got %v, want %v", ip, want)
+	}
+	if s := fmt.Sprint(got.Context()); !strings.Contains(s, "realIPKey, 203.0.113.7") {
+		t.Errorf("String: got %q, want it to name the key and the address", s)
+	}
+	cancel()
+	select {
+	case <-got.Context().Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("cancelling the parent did not reach the handler's context")
+	}
+	if err := got.Context().Err(); err != context.Canceled {
+		t.Errorf("Err: got %v, want %v", err, context.Canceled)
+	}
+
+	// Behind a second RealIP that trusts 203.0.113.0/24 too, the inner
+	// one walks further left.
+	inner := RealIP(RealIPConfig{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}})
+	h = RealIP(RealIPConfig{TrustedProxies: trusted})(inner(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+	})))
+	r = httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "10.0.0.1:5000"
+	r.Header.Set("X-Forwarded-For", "198.51.100.9, 203.0.113.7")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if ip, want := ClientIP(got), netip.MustParseAddr("198.51.100.9"); ip != want {
+		t.Errorf("nested ClientIP: got %v, want %v", ip, want)
+	}
+}
+
+// realIPParseNodeAlways is realIPParseNode as it was before it checked
+// realIPMayHavePort: ParseAddrPort first on every entry.
+func realIPParseNodeAlways(s string) (netip.AddrPort, bool) {
+	if s == "" {
+		return netip.AddrPort{}, false
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port()), true
+	}
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		s = s[1 : len(s)-1]
+		if !strings.Contains(s, ":") {
+			return netip.AddrPort{}, false
+		}
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(a.Unmap().WithZone(""), 0), true
+}
+
+// FuzzRealIPParseNode checks that realIPMayHavePort never turns away an
+// address ParseAddrPort accepts, so skipping ParseAddrPort changes no
+// result, and that RemoteAddr parsing agrees likewise.
+func FuzzRealIPParseNode(f *testing.F) {
+	for _, s := range []string{"192.0.2.1", "192.0.2.1:80", "2001:db8::1", "[2001:db8::1]", "[2001:db8::1]:80", "[::ffff:1.2.3.4]:1",
+		"::ffff:1.2.3.4", "fe80::1%eth0", "[fe80::1%eth0]:8", "[192.0.2.1]:80", "[::]:", ":80", "[", "]:1", "@", "1.2.3.4:99999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := netip.ParseAddrPort(s); err == nil && !realIPMayHavePort(s) {
+			t.Errorf("%q: ParseAddrPort accepts it, realIPMayHavePort says it cannot", s)
+		}
+		got, ok := realIPParseNode(s)
+		want, wantOK := realIPParseNodeAlways(s)
+		if got != want || ok != wantOK {
+			t.Errorf("%q: got %v %v, want %v %v", s, got, ok, want, wantOK)
+		}
+		var wantAddr netip.Addr
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			wantAddr = ap.Addr().Unmap().WithZone("")
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			wantAddr = a.Unmap().WithZone("")
+		}
+		if got := realIPParseRemoteAddr(s); got != wantAddr {
+			t.Errorf("realIPParseRemoteAddr(%q): got %v, want %v", s, got, wantAddr)
+		}
+	})
+}
+
+// FuzzRealIPUnquote compares realIPUnquote, which returns a substring when
+// it can, with copying the quoted string byte by byte.
+func FuzzRealIPUnquote(f *testing.F) {
+	for _, s := range []string{`""`, `"a"`, `"[2001:db8::1]:80";proto=https`, `"a\"b", x`, `"a\\`, `"a\`, `"`, `"\\\""rest`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !strings.HasPrefix(s, `"`) {
+			return
+		}
+		var b strings.Builder
+		i := 1
+		for ; i < len(s) && s[i] != '"'; i++ {
+			if s[i] == '\\' && i+1 < len(s) {
+				i++
+			}
+			b.WriteByte(s[i])
+		}
+		want, wantRest, wantOK := "", "", false
+		if i < len(s) {
+			want, wantRest, wantOK = b.String(), s[i+1:], true
+		}
+		got, rest, ok := realIPUnquote(s)
+		if got != want || rest != wantRest || ok != wantOK {
+			t.Errorf("%q: got %q %q %v, want %q %q %v", s, got, rest, ok, want, wantRest, wantOK)
+		}
+	})
 }
