@@ -275,6 +275,12 @@ func realIPForwardedFor(elem string) string {
 			}
 			val = strings.TrimRight(elem[:end], " \t")
 			elem = elem[end:]
+			// An unquoted value is a token: a quote, comma or blank in it
+			// means the element was cut wrongly, as when a client's stray
+			// quote swallows the element its proxy appended.
+			if strings.ContainsAny(val, "\", \t") {
+				return ""
+			}
 		}
 		elem = strings.TrimPrefix(elem, ";")
 		if strings.EqualFold(name, "for") {

@@ -135,6 +135,14 @@ func TestRealIP(t *testing.T) {
 			want: "203.0.113.7:0",
 		},
 		{
+			// The client's stray quote would swallow the element its
+			// proxy appended, leaving the client's own address, with the
+			// rest as an IPv6 zone: the element is refused instead.
+			name: "Forwarded stray quote cannot hide the proxy's element", header: "Forwarded",
+			peer: "10.0.0.1:5000", values: map[string][]string{"Forwarded": {`for=2001:db8::bad%", for=203.0.113.7`}},
+			want: "10.0.0.1:5000",
+		},
+		{
 			name: "Forwarded unknown ends the walk", header: "Forwarded",
 			peer: "10.0.0.1:5000", values: map[string][]string{"Forwarded": {"for=1.1.1.1, for=unknown, for=10.0.0.2"}},
 			want: "10.0.0.2:0",
