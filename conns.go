@@ -64,8 +64,9 @@ func (c *connState) get() (phase uint64, since time.Duration) {
 // their limits.
 type connTracker struct {
 	header, idle time.Duration
-	now          atomic.Int64 // the coarse clock: the pool's clock at the last sweep
-	conns        sync.Map     // net.Conn → *connState, from accept to close
+	mono         func() time.Duration // the exact clock (the pool's), read once per connection
+	now          atomic.Int64         // the coarse clock: mono at the last sweep
+	conns        sync.Map             // net.Conn → *connState, from accept to close
 }
 
 func (t *connTracker) clock() time.Duration { return time.Duration(t.now.Load()) }
@@ -97,7 +98,10 @@ func (t *connTracker) open(ctx context.Context, c net.Conn, cancelable bool) *co
 		cs.Context, cs.cancel = context.WithCancelCause(ctx)
 	}
 	cs.info.slot.Store(-1)
-	cs.set(phaseNew, t.clock())
+	// The exact clock: the coarse one may be a sweep (up to a second)
+	// behind, which would age a connection accepted just before a stop
+	// past newConnGrace at once.
+	cs.set(phaseNew, t.mono())
 	t.conns.Store(c, cs)
 	return cs
 }
@@ -131,20 +135,28 @@ func (t *connTracker) leave(cs *connState) {
 const newConnGrace = 250 * time.Millisecond
 
 // closeNew closes the connections whose first request has not reached the
-// handler and that are older than minAge. A graceful stop runs it, once
-// the listeners are closed, until the stop is over: net/http would take
-// each for a request under way and wait up to five seconds for it, and
-// clients such as browsers open spare connections they may never use.
-func (t *connTracker) closeNew(minAge time.Duration) {
+// handler, that are older than minAge and that have no request waiting
+// in their socket, and returns how many such new connections it left
+// open. A graceful stop runs it (see Server.settleNew): clients such as
+// browsers open spare connections they may never use, which must not
+// hold the stop up. A request waiting unread means the server, not the
+// client, is slow (a busy machine has not yet run the connection's
+// goroutine): that connection is left to be served.
+func (t *connTracker) closeNew(minAge time.Duration) (left int) {
 	now := t.clock()
 	t.conns.Range(func(k, v any) bool {
 		cs := v.(*connState)
-		if phase, since := cs.get(); phase == phaseNew && cs.handlers.Load() == 0 && now-since >= minAge {
-			cs.conn.Close()
-			t.conns.Delete(k)
+		if phase, since := cs.get(); phase != phaseNew || cs.handlers.Load() > 0 {
+			return true
+		} else if now-since < minAge || requestWaiting(cs.conn) {
+			left++
+			return true
 		}
+		cs.conn.Close()
+		t.conns.Delete(k)
 		return true
 	})
+	return left
 }
 
 // sweep advances the coarse clock to now and closes the connections past

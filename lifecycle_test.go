@@ -1,9 +1,11 @@
 package hatago_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -382,6 +384,44 @@ func TestShutdownWithSilentConnection(t *testing.T) {
 	conn.SetReadDeadline(time.Now().Add(time.Second))
 	if n, err := conn.Read(make([]byte, 1)); err == nil {
 		t.Fatalf("silent connection still open after Shutdown (read %d bytes)", n)
+	}
+}
+
+// TestShutdownServesRequestOnItsWay: a connection accepted just before a
+// graceful stop whose request arrives a moment later is served, not
+// closed as a silent spare. Its age is measured from its accept, not from
+// the last sweep of the coarse clock (a second ago by default), and a
+// request already waiting in the socket keeps it open whatever its age.
+// In a cluster this is a request of a hot or phased restart under load.
+func TestShutdownServesRequestOnItsWay(t *testing.T) {
+	s, url := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "served")
+	}), hatago.Config{})
+	// The coarse clock was read at Start; the first sweep is a second away.
+	time.Sleep(600 * time.Millisecond)
+	conn := dial(t, url)
+	time.Sleep(20 * time.Millisecond) // accepted
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopped <- s.Shutdown(ctx)
+	}()
+	time.Sleep(100 * time.Millisecond) // the stop has swept new connections a few times
+	if _, err := io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatalf("writing the request: %v", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("request sent 100ms into the stop on a connection accepted before it: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "served" {
+		t.Errorf("got %d %q, want 200 \"served\"", resp.StatusCode, body)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("Shutdown: %v", err)
 	}
 }
 

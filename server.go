@@ -123,8 +123,7 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 			return s.conns.open(ctx, c, cfg.RequestTimeout > 0)
 		},
 	}
-	s.conns.header, s.conns.idle = cfg.HeaderTimeout, cfg.IdleTimeout
-	s.http.RegisterOnShutdown(s.closeNewWhileStopping)
+	s.conns.header, s.conns.idle, s.conns.mono = cfg.HeaderTimeout, cfg.IdleTimeout, s.pool.Clock
 	if cfg.ControlURL != "" {
 		s.control, err = control.New(control.Config{URL: cfg.ControlURL, Token: cfg.ControlToken, Target: s, Logger: cfg.Logger})
 		if err != nil {
@@ -134,22 +133,26 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// closeNewWhileStopping closes new connections that sent no request
-// within newConnGrace, until the stop is over (see connTracker.closeNew).
-func (s *Server) closeNewWhileStopping() {
-	go func() {
-		t := time.NewTicker(newConnGrace / 10)
-		defer t.Stop()
-		for {
-			s.conns.now.Store(int64(s.pool.Clock()))
-			s.conns.closeNew(newConnGrace)
-			select {
-			case <-s.reaperStop:
-				return
-			case <-t.C:
-			}
+// settleNew is a graceful stop's first step, taken with the listeners
+// closed and before net/http's Shutdown: net/http drops, unanswered, any
+// request it reads once Shutdown has begun, so a connection accepted just
+// before the stop must deliver its first request to the handler first.
+// settleNew waits until every connection has done so or been closed by
+// closeNew as a silent spare, or until ctx ends.
+func (s *Server) settleNew(ctx context.Context) {
+	t := time.NewTicker(newConnGrace / 10)
+	defer t.Stop()
+	for {
+		s.conns.now.Store(int64(s.pool.Clock()))
+		if s.conns.closeNew(newConnGrace) == 0 {
+			return
 		}
-	}()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // slotStartTimeout bounds opening a slot's resources.
@@ -254,6 +257,9 @@ func (s *Server) Start(ctx context.Context) error {
 		s.closePool()
 		return fmt.Errorf("hatago: start: %w", ErrShuttingDown)
 	}
+	for i, l := range ls {
+		ls[i] = &onceListener{Listener: l}
+	}
 	s.listeners = ls
 	s.startedAt = time.Now().UTC()
 	// Counted under s.mu, which a stop takes before it waits for them.
@@ -262,7 +268,7 @@ func (s *Server) Start(ctx context.Context) error {
 	for _, l := range ls {
 		go func() {
 			defer s.serving.Done()
-			if err := s.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := s.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 				s.log.Error("hatago: serve stopped", "addr", l.Addr().String(), "err", err)
 			}
 		}()
@@ -303,6 +309,20 @@ func (s *Server) listen(ctx context.Context) ([]net.Listener, error) {
 		closeInherited(inherited, ls)
 	}
 	return ls, nil
+}
+
+// onceListener closes its listener once and reports that close's error
+// after: a stop closes the listeners before net/http's Shutdown, which
+// closes them again.
+type onceListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
 }
 
 func listenerURL(l net.Listener) string {
@@ -379,10 +399,12 @@ func (s *Server) ControlToken() string {
 func (s *Server) Done() <-chan struct{} { return s.done }
 
 // Shutdown stops the server gracefully: it stops accepting (new
-// connections are refused), closes idle connections and those whose first
-// request has not reached the server yet, lets admitted requests finish,
-// including those waiting in the backlog, and then closes the slots and
-// their resources. If ctx ends first, requests still waiting are
+// connections are refused) and closes idle connections. A connection
+// accepted just before gets a moment (a quarter of a second, longer while
+// its request waits unread in the socket) to deliver its first request,
+// which is served; one that stays silent is closed. Admitted requests
+// finish, including those waiting in the backlog, and then the slots
+// and their resources close. If ctx ends first, requests still waiting are
 // answered 503, running ones have their context cancelled, and every
 // connection is closed; Shutdown then returns an error saying how many
 // requests did not finish. Shutdown is idempotent: later calls wait for the
@@ -445,6 +467,18 @@ func (s *Server) stop(ctx context.Context) error {
 
 	ps := s.pool.Stats()
 	s.log.Info("hatago: stopping", "busy", ps.Busy, "backlog", ps.Backlog)
+
+	// Stop accepting, answer with Connection: close from here on (idle
+	// connections close now; clients retry a request that crossed that
+	// close on a used connection), and let connections accepted just
+	// before the stop deliver their first request.
+	s.mu.Lock()
+	for _, l := range s.listeners {
+		l.Close()
+	}
+	s.mu.Unlock()
+	s.http.SetKeepAlivesEnabled(false)
+	s.settleNew(ctx)
 
 	var errs []error
 	if err := s.http.Shutdown(ctx); err != nil {
