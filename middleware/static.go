@@ -60,6 +60,13 @@ type StaticConfig struct {
 	// whichever variant they hold. The .gz files are made at build time,
 	// for example with gzip -k -9.
 	Precompressed bool
+
+	// Dotfiles serves files and directories whose name begins with a dot.
+	// By default a path with such a segment (.git/config, .env,
+	// .htpasswd) is 404, as if it were not there, and listings leave
+	// such entries out; only a first segment of .well-known (RFC 8615:
+	// security.txt, ACME challenges) is served.
+	Dotfiles bool
 }
 
 // staticHandler is the http.Handler Static returns.
@@ -70,6 +77,7 @@ type staticHandler struct {
 	index         string
 	list          bool
 	precompressed bool
+	dotfiles      bool
 	etags         sync.Map // file name → *staticETag
 }
 
@@ -95,8 +103,9 @@ const staticImmutable = "public, max-age=31536000, immutable"
 // so this ETag is what makes their revalidation work; they send no
 // Last-Modified.
 //
-// The request path (r.URL.Path, so Static works under http.StripPrefix)
-// is cleaned; a path with a ".." segment (percent-encoded or not), a
+// Names beginning with a dot are hidden unless cfg.Dotfiles is set (see
+// StaticConfig.Dotfiles). The request path (r.URL.Path, so Static works
+// under http.StripPrefix) is cleaned; a path with a ".." segment (percent-encoded or not), a
 // backslash or a NUL byte, or one fs.ValidPath refuses, gets 400.
 // Missing files get 404, as do files that cannot be opened for another
 // reason than permissions (403); errors while reading get 500. A
@@ -115,6 +124,7 @@ func Static(cfg StaticConfig) http.Handler {
 		index:         cfg.Index,
 		list:          cfg.ListDirectories,
 		precompressed: cfg.Precompressed,
+		dotfiles:      cfg.Dotfiles,
 	}
 	switch {
 	case cfg.Root == nil && cfg.Dir == "":
@@ -174,6 +184,10 @@ func (s *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "400 bad request", http.StatusBadRequest)
 		return
 	}
+	if !s.dotfiles && staticHidden(name) {
+		http.NotFound(w, r)
+		return
+	}
 	f, err := s.fsys.Open(name)
 	if err != nil {
 		staticOpenError(w, err)
@@ -203,6 +217,22 @@ func (s *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveFile(w, r, name, f, fi)
+}
+
+// staticHidden reports whether a cleaned name has a segment beginning
+// with a dot, other than a first segment of .well-known.
+func staticHidden(name string) bool {
+	if rest, ok := strings.CutPrefix(name, ".well-known"); ok && (rest == "" || rest[0] == '/') {
+		name = rest
+	}
+	for name != "" {
+		var seg string
+		seg, name, _ = strings.Cut(name, "/")
+		if seg != "" && seg[0] == '.' && seg != "." {
+			return true
+		}
+	}
+	return false
 }
 
 // staticSafePath reports whether a request path is free of NUL bytes,
@@ -275,6 +305,9 @@ func (s *staticHandler) serveDir(w http.ResponseWriter, r *http.Request, dir str
 	fmt.Fprintf(&b, "<!doctype html>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<h1>%s</h1>\n<pre>\n", title, title)
 	for _, e := range entries {
 		n := e.Name()
+		if !s.dotfiles && strings.HasPrefix(n, ".") && (n != ".well-known" || dir != ".") {
+			continue
+		}
 		if e.IsDir() {
 			n += "/"
 		}

@@ -585,3 +585,61 @@ func TestStaticRedirectEscapes(t *testing.T) {
 		})
 	}
 }
+
+// TestStaticDotfiles: names beginning with a dot are 404 and left out of
+// listings by default, at any depth and however the path is spelled;
+// .well-known at the root is served; Dotfiles serves them all.
+func TestStaticDotfiles(t *testing.T) {
+	fsys := fstest.MapFS{
+		".env":                           {Data: []byte("SECRET=1")},
+		".git/config":                    {Data: []byte("[core]")},
+		"assets/.htpasswd":               {Data: []byte("admin:x")},
+		"assets/app.js":                  {Data: []byte("app")},
+		"assets/.well-known/x":           {Data: []byte("nested")},
+		".well-known/security.txt":       {Data: []byte("Contact: x")},
+		".well-known/acme-challenge/tok": {Data: []byte("tok")},
+		"a.b/.c.txt":                     {Data: []byte("c")},
+		"a.b/ok.txt":                     {Data: []byte("ok")},
+	}
+	h := Static(StaticConfig{Root: fsys, ListDirectories: true})
+	for _, tc := range []struct {
+		target string
+		code   int
+	}{
+		{"/.env", 404},
+		{"/.git/config", 404},
+		{"/.git/", 404},
+		{"/.git", 404},
+		{"/assets/.htpasswd", 404},
+		{"/assets/./.htpasswd", 404},
+		{"/assets//.htpasswd", 404},
+		{"/%2Eenv", 404},
+		{"/assets/.well-known/x", 404},
+		{"/a.b/.c.txt", 404},
+		{"/a.b/ok.txt", 200},
+		{"/assets/app.js", 200},
+		{"/.well-known/security.txt", 200},
+		{"/.well-known/acme-challenge/tok", 200},
+	} {
+		if rec := staticDo(h, "GET", tc.target, nil); rec.Code != tc.code {
+			t.Errorf("GET %s: %d, want %d", tc.target, rec.Code, tc.code)
+		}
+	}
+	root := staticDo(h, "GET", "/", nil).Body.String()
+	if strings.Contains(root, ".env") || strings.Contains(root, ".git") || !strings.Contains(root, ".well-known/") {
+		t.Errorf("root listing: want .well-known/ and neither .env nor .git:\n%s", root)
+	}
+	if assets := staticDo(h, "GET", "/assets/", nil).Body.String(); strings.Contains(assets, ".ht") || strings.Contains(assets, ".well-known") {
+		t.Errorf("assets listing shows a dotfile:\n%s", assets)
+	}
+
+	h = Static(StaticConfig{Root: fsys, Dotfiles: true, ListDirectories: true})
+	for _, target := range []string{"/.env", "/.git/config", "/assets/.htpasswd", "/a.b/.c.txt"} {
+		if rec := staticDo(h, "GET", target, nil); rec.Code != 200 {
+			t.Errorf("Dotfiles: GET %s: %d, want 200", target, rec.Code)
+		}
+	}
+	if root := staticDo(h, "GET", "/", nil).Body.String(); !strings.Contains(root, ".env") {
+		t.Errorf("Dotfiles: root listing lacks .env:\n%s", root)
+	}
+}
