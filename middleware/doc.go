@@ -74,7 +74,7 @@
 //     proxies (Forwarded, X-Forwarded-For).
 //   - [Compress]: compresses responses the client accepts compressed.
 //   - [Static]: serves files from a directory or an fs.FS such as
-//     embed.FS.
+//     embed.FS, with content-hash ETags; dotfiles stay hidden.
 //   - [CORS]: answers cross-origin requests and their preflights.
 //   - [Lint]: reports violations of the handler contract (what Rack::Lint
 //     checks for Rack) in development and tests.
