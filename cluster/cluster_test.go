@@ -48,14 +48,31 @@ func appMain(args []string) int {
 	fs := flag.NewFlagSet("app", flag.ContinueOnError)
 	cfg.Flags(fs)
 	failBoot := fs.Bool("fail-boot", false, "workers fail in OnWorkerBoot")
+	hangBoot := fs.String("hang-boot-once", "", "the first worker to remove this file hangs in OnWorkerBoot")
+	shutdownSleep := fs.Duration("shutdown-hook-sleep", 0, "OnWorkerShutdown sleeps this long")
 	releaseFile := fs.String("release-file", "", "/block returns once this file exists")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	build := buildID()
-	if *failBoot {
+	switch {
+	case *failBoot:
 		cfg.OnWorkerBoot = func(context.Context, hatago.WorkerInfo) error { return errors.New("told to fail") }
+	case *hangBoot != "":
+		cfg.OnWorkerBoot = func(context.Context, hatago.WorkerInfo) error {
+			if os.Remove(*hangBoot) != nil {
+				return nil // another worker took it, or none was asked to hang
+			}
+			// Never boots; bounded so that no worker outlives a failed test.
+			time.Sleep(30 * time.Second)
+			return errors.New("hung at boot")
+		}
 	}
+	if *shutdownSleep > 0 {
+		cfg.OnWorkerShutdown = func(hatago.WorkerInfo) { time.Sleep(*shutdownSleep) }
+	}
+	var grown [][]byte // what /grow allocated: held for the process's life
+	var growMu sync.Mutex
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%d %s\n", os.Getpid(), build)
@@ -63,6 +80,30 @@ func appMain(args []string) int {
 	mux.HandleFunc("/sleep", func(w http.ResponseWriter, r *http.Request) {
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		time.Sleep(time.Duration(ms) * time.Millisecond)
+		fmt.Fprintf(w, "%d %s\n", os.Getpid(), build)
+	})
+	// /grow?pid=P&mb=N: the worker with PID P allocates N MiB more and
+	// touches every page, so its resident memory grows by as much; any
+	// other worker only answers. X-Grown-Bytes says what it holds.
+	mux.HandleFunc("/grow", func(w http.ResponseWriter, r *http.Request) {
+		pid, _ := strconv.Atoi(r.URL.Query().Get("pid"))
+		mb, _ := strconv.Atoi(r.URL.Query().Get("mb"))
+		if pid == os.Getpid() {
+			b := make([]byte, mb<<20)
+			for i := 0; i < len(b); i += 4096 {
+				b[i] = 1
+			}
+			growMu.Lock()
+			grown = append(grown, b)
+			growMu.Unlock()
+		}
+		growMu.Lock()
+		total := 0
+		for _, b := range grown {
+			total += len(b)
+		}
+		growMu.Unlock()
+		w.Header().Set("X-Grown-Bytes", strconv.Itoa(total))
 		fmt.Fprintf(w, "%d %s\n", os.Getpid(), build)
 	})
 	mux.HandleFunc("/block", func(w http.ResponseWriter, r *http.Request) {
@@ -122,6 +163,11 @@ func startApp(t *testing.T, args ...string) *app {
 		"--worker-checkin-interval", "100ms", "--shutdown-timeout", "5s"}, args...)
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), envApp+"=1")
+	if _, ok := os.LookupEnv("GORACE"); !ok {
+		// Under -race every process sleeps a second at exit by default;
+		// the tests stop and replace many.
+		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -186,6 +232,19 @@ func (a *app) logged(msg string) int {
 		}
 	}
 	return n
+}
+
+// logLines returns the log lines with msg.
+func (a *app) logLines(msg string) []map[string]any {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var lines []map[string]any
+	for _, m := range a.logs {
+		if m["msg"] == msg {
+			lines = append(lines, m)
+		}
+	}
+	return lines
 }
 
 func (a *app) dumpLogs() {

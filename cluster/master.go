@@ -289,7 +289,8 @@ const tick = 50 * time.Millisecond
 // re-executes itself, keeping its PID and sockets; Run does not return),
 // TTIN and TTOU (one worker more or less) and HUP (OnHUP, then passed to
 // the workers). Under systemd it sends READY=1, RELOADING=1, STOPPING=1
-// and watchdog pings. It returns nil when every worker stopped in time.
+// and watchdog pings. It returns nil when every worker stopped in time,
+// and otherwise an error naming the first one killed past ShutdownTimeout.
 func (m *Master) Run(ctx context.Context) error {
 	if !m.running.CompareAndSwap(false, true) {
 		return errors.New("cluster: Run called twice")
@@ -477,6 +478,9 @@ func (m *Master) enforce(now time.Time) {
 			m.log.Warn("hatago: worker did not stop in time: killing it", "index", p.index, "pid", p.pid,
 				"shutdown_timeout", m.cfg.ShutdownTimeout)
 			m.kill(p, "")
+			if m.stopping == "stop" && m.stopErr == nil {
+				m.stopErr = fmt.Errorf("cluster: worker %d (pid %d) did not stop within %v: killed", p.index, p.pid, m.cfg.ShutdownTimeout)
+			}
 		case p.stopReason != "":
 		case p.booted.IsZero() && now.Sub(p.started) > m.cfg.BootTimeout:
 			m.timeouts.Add(1)
@@ -644,10 +648,14 @@ func (m *Master) failReplacement(r *replacement, reason string) {
 		return
 	}
 	m.log.Error("hatago: recycle failed: the worker keeps serving", "reason", reason)
-	// Try again later, not at once.
-	if r.old != nil {
-		r.old.recycleReqs = r.old.recycleReqs + r.old.recycleReqs/2 + 1
-		r.old.recycleRSS = r.old.recycleRSS + r.old.recycleRSS/2 + 1
+	// Try again later, not at once; a limit not set stays unset.
+	if o := r.old; o != nil {
+		if o.recycleReqs > 0 {
+			o.recycleReqs += o.recycleReqs/2 + 1
+		}
+		if o.recycleRSS > 0 {
+			o.recycleRSS += o.recycleRSS/2 + 1
+		}
 	}
 }
 
