@@ -136,13 +136,13 @@ const newConnGrace = 250 * time.Millisecond
 
 // closeNew closes the connections whose first request has not reached the
 // handler, that are older than minAge and that have no request waiting
-// in their socket, and returns how many such new connections it left
-// open. A graceful stop runs it (see Server.settleNew): clients such as
+// in their socket. It returns how many such new connections it left open
+// and how many it closed. A graceful stop runs it (see Server.settleNew): clients such as
 // browsers open spare connections they may never use, which must not
 // hold the stop up. A request waiting unread means the server, not the
 // client, is slow (a busy machine has not yet run the connection's
 // goroutine): that connection is left to be served.
-func (t *connTracker) closeNew(minAge time.Duration) (left int) {
+func (t *connTracker) closeNew(minAge time.Duration) (left, closed int) {
 	now := t.clock()
 	t.conns.Range(func(k, v any) bool {
 		cs := v.(*connState)
@@ -154,9 +154,10 @@ func (t *connTracker) closeNew(minAge time.Duration) (left int) {
 		}
 		cs.conn.Close()
 		t.conns.Delete(k)
+		closed++
 		return true
 	})
-	return left
+	return left, closed
 }
 
 // sweep advances the coarse clock to now and closes the connections past

@@ -52,8 +52,8 @@ func TestCloseNewKeepsWaitingRequest(t *testing.T) {
 	}
 
 	tr.now.Store(int64(clock + 100*time.Millisecond))
-	if left := tr.closeNew(250 * time.Millisecond); left != 2 {
-		t.Errorf("closeNew left %d connections, want 2 (the one with a request waiting and the young one)", left)
+	if left, closed := tr.closeNew(250 * time.Millisecond); left != 2 || closed != 1 {
+		t.Errorf("closeNew left %d connections and closed %d, want 2 (the one with a request waiting and the young one) and 1", left, closed)
 	}
 	silentC.SetReadDeadline(time.Now().Add(time.Second))
 	if _, err := silentC.Read(make([]byte, 1)); err != io.EOF {

@@ -41,6 +41,7 @@ type Server struct {
 	haltCtx    context.Context // cancelled by Close: cuts a graceful stop short
 	halt       context.CancelFunc
 	serving    sync.WaitGroup // Serve loops and the reaper
+	accepting  sync.WaitGroup // Serve loops: done once each has registered its last connection
 	reaperStop chan struct{}
 	stopOnce   sync.Once
 	done       chan struct{} // closed when a stop has finished
@@ -142,9 +143,17 @@ func New(h http.Handler, cfg Config) (*Server, error) {
 func (s *Server) settleNew(ctx context.Context) {
 	t := time.NewTicker(newConnGrace / 10)
 	defer t.Stop()
+	silent := 0
+	defer func() {
+		if silent > 0 {
+			s.log.Info("hatago: stopping: closed connections that sent no request", "connections", silent, "grace", newConnGrace)
+		}
+	}()
 	for {
 		s.conns.now.Store(int64(s.pool.Clock()))
-		if s.conns.closeNew(newConnGrace) == 0 {
+		left, closed := s.conns.closeNew(newConnGrace)
+		silent += closed
+		if left == 0 {
 			return
 		}
 		select {
@@ -264,10 +273,12 @@ func (s *Server) Start(ctx context.Context) error {
 	s.startedAt = time.Now().UTC()
 	// Counted under s.mu, which a stop takes before it waits for them.
 	s.serving.Add(len(ls) + 1)
+	s.accepting.Add(len(ls))
 	s.mu.Unlock()
 	for _, l := range ls {
 		go func() {
 			defer s.serving.Done()
+			defer s.accepting.Done()
 			if err := s.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 				s.log.Error("hatago: serve stopped", "addr", l.Addr().String(), "err", err)
 			}
@@ -478,6 +489,15 @@ func (s *Server) stop(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	s.http.SetKeepAlivesEnabled(false)
+	// A connection Accept returned just before the close is registered
+	// (ConnContext) only on the Serve loop's way back to Accept: wait for
+	// the loops to end, so settleNew sees every connection there is.
+	accepted := make(chan struct{})
+	go func() { s.accepting.Wait(); close(accepted) }()
+	select {
+	case <-accepted:
+	case <-ctx.Done():
+	}
 	s.settleNew(ctx)
 
 	var errs []error

@@ -84,6 +84,7 @@ func TestPhasedRestartUnderLoad(t *testing.T) {
 	t.Logf("%d requests during the phased restart", ok+failed)
 	if failed > 0 {
 		t.Errorf("%d requests failed during the phased restart: %v", failed, errs)
+		a.dumpLogs()
 	}
 	if after.Phase != before.Phase+1 {
 		t.Errorf("phase %d after the restart, want %d", after.Phase, before.Phase+1)
@@ -185,6 +186,7 @@ func TestHotRestartUnderLoad(t *testing.T) {
 	t.Logf("%d requests during the hot restart", ok+failed)
 	if failed > 0 {
 		t.Errorf("%d requests failed during the hot restart: %v", failed, errs)
+		a.dumpLogs()
 	}
 	if after.PID != a.cmd.Process.Pid || before.PID != after.PID {
 		t.Errorf("master pid %d before, %d after; want %d both times", before.PID, after.PID, a.cmd.Process.Pid)
